@@ -1,0 +1,23 @@
+//! Cef decoder (being written).
+
+use ward_model::Event;
+
+use crate::{DecodeContext, DecodeError, Decoder, Framing};
+
+/// Decodes Cef records.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct CefDecoder;
+
+impl Decoder for CefDecoder {
+    fn name(&self) -> &'static str {
+        "cef"
+    }
+
+    fn framing(&self) -> Framing {
+        Framing::Lines
+    }
+
+    fn decode(&self, _record: &str, _ctx: &DecodeContext, _out: &mut Vec<Event>) -> Result<(), DecodeError> {
+        Err(DecodeError::Malformed("decoder not written yet".into()))
+    }
+}

@@ -1,0 +1,13 @@
+//! Ward's domain types. Every stage speaks in these; this crate does no I/O.
+//!
+//! The central type is [`Event`]: one normalized telemetry record with Elastic Common Schema
+//! (ECS) field names, the tenant it belongs to, the decoder that produced it, a stable content
+//! hash as its id, and the original record kept verbatim.
+
+mod event;
+mod field;
+mod ids;
+
+pub use event::{Event, ModelError};
+pub use field::{FieldValue, Fields, cmp_path};
+pub use ids::{EventId, InvalidTenant, TenantId};
