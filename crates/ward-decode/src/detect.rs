@@ -34,7 +34,8 @@ fn detect_json(has: &dyn Fn(&str) -> bool) -> SourceKind {
         || (has("\"EventID\"") && (has("\"Channel\"") || has("\"SourceName\"") || has("\"ProviderName\"")))
     {
         SourceKind::Winlog
-    } else if has("\"hostIdentifier\"") || has("\"diffResults\"") || (has("\"columns\"") && has("\"action\"")) {
+    } else if has("\"hostIdentifier\"") || has("\"diffResults\"") || (has("\"columns\"") && has("\"action\""))
+    {
         SourceKind::Osquery
     } else {
         SourceKind::Json
@@ -56,10 +57,8 @@ fn looks_like_syslog(line: &[u8]) -> bool {
         None => line,
     };
     let month = MONTHS.iter().any(|m| body.starts_with(m)) && body.get(3) == Some(&b' ');
-    let iso = body.len() > 10
-        && body[..4].iter().all(u8::is_ascii_digit)
-        && body[4] == b'-'
-        && body[7] == b'-';
+    let iso =
+        body.len() > 10 && body[..4].iter().all(u8::is_ascii_digit) && body[4] == b'-' && body[7] == b'-';
     month || iso
 }
 
@@ -75,7 +74,10 @@ mod tests {
             (br#"{"timestamp":"2016-10-14T15:29:08+0000","event_type":"dns"}"#, Some(SourceKind::Suricata)),
             (b"{\n \"Event\": {\n  \"System\": {}}}", Some(SourceKind::Winlog)),
             (br#"{"EventID":4688,"Channel":"Security"}"#, Some(SourceKind::Winlog)),
-            (br#"{"name":"pack_x","hostIdentifier":"h","columns":{},"action":"added"}"#, Some(SourceKind::Osquery)),
+            (
+                br#"{"name":"pack_x","hostIdentifier":"h","columns":{},"action":"added"}"#,
+                Some(SourceKind::Osquery),
+            ),
             (b"Oct  1 12:00:00 host CEF:0|Vendor|Product|1|100|name|5|src=1.2.3.4", Some(SourceKind::Cef)),
             (b"<34>1 2003-10-11T22:14:15.003Z host su - ID47 - msg", Some(SourceKind::Syslog)),
             (b"Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster", Some(SourceKind::Syslog)),

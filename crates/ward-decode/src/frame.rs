@@ -317,10 +317,7 @@ mod tests {
     #[test]
     fn lines_keep_position_and_skip_blanks() {
         let out = lines(b"a\r\n\n  \nbb\nccc", 100);
-        assert_eq!(
-            out,
-            vec![(1, 0, Ok("a".into())), (4, 7, Ok("bb".into())), (5, 10, Ok("ccc".into()))]
-        );
+        assert_eq!(out, vec![(1, 0, Ok("a".into())), (4, 7, Ok("bb".into())), (5, 10, Ok("ccc".into()))]);
     }
 
     #[test]
@@ -353,7 +350,12 @@ mod tests {
         let texts: Vec<_> = out.into_iter().map(|o| (o.0, o.2.unwrap())).collect();
         assert_eq!(
             texts,
-            vec![(1, "{\"a\":1}".into()), (2, "{\"b\":".into()), (3, "{\"c\":3}".into()), (4, "Record 2".into())]
+            vec![
+                (1, "{\"a\":1}".into()),
+                (2, "{\"b\":".into()),
+                (3, "{\"c\":3}".into()),
+                (4, "Record 2".into())
+            ]
         );
     }
 

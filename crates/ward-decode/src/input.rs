@@ -46,7 +46,11 @@ impl DirFilter {
         let text = ext.is_some_and(|e| TEXT_EXT.contains(&e));
         match self {
             Self::TextLogs => text || ext == Some("zip"),
-            Self::TextLogsAndPlain => text || ext == Some("zip") || ext.is_none() || ext.is_some_and(|e| e.chars().all(|c| c.is_ascii_digit())),
+            Self::TextLogsAndPlain => {
+                text || ext == Some("zip")
+                    || ext.is_none()
+                    || ext.is_some_and(|e| e.chars().all(|c| c.is_ascii_digit()))
+            }
             Self::Evtx => ext == Some("evtx") || ext == Some("zip"),
             Self::Any => text || matches!(ext, Some("zip" | "evtx")),
         }
@@ -65,7 +69,8 @@ pub fn expand(paths: &[PathBuf], filter: DirFilter) -> Result<Vec<PathBuf>, Inpu
             out.push(p.clone());
             continue;
         }
-        let meta = std::fs::metadata(p).map_err(|source| InputError { path: p.display().to_string(), source })?;
+        let meta =
+            std::fs::metadata(p).map_err(|source| InputError { path: p.display().to_string(), source })?;
         if !meta.is_dir() {
             out.push(p.clone());
             continue;
@@ -115,7 +120,8 @@ fn for_each_zip_entry<E: From<InputError>>(
     file: File,
     f: &mut dyn FnMut(&str, &mut dyn BufRead) -> Result<(), E>,
 ) -> Result<(), E> {
-    let zip_err = |e: zip::result::ZipError| InputError { path: name.to_owned(), source: io::Error::other(e) };
+    let zip_err =
+        |e: zip::result::ZipError| InputError { path: name.to_owned(), source: io::Error::other(e) };
     let mut archive = zip::ZipArchive::new(BufReader::new(file)).map_err(zip_err)?;
     for i in 0..archive.len() {
         let entry = archive.by_index(i).map_err(zip_err)?;

@@ -62,9 +62,7 @@ impl SourceKind {
     /// A [`BuildError`] when the mapping file is unreadable or invalid.
     pub fn build(self, mapping: Option<&Path>) -> Result<Box<dyn Decoder>, BuildError> {
         if mapping.is_some() && self != Self::Json {
-            return Err(BuildError::Option(format!(
-                "--mapping applies to the json source, not {self}"
-            )));
+            return Err(BuildError::Option(format!("--mapping applies to the json source, not {self}")));
         }
         Ok(match self {
             Self::Cowrie => Box::new(sources::cowrie::CowrieDecoder),
@@ -93,9 +91,6 @@ pub struct UnknownSource(pub String);
 impl FromStr for SourceKind {
     type Err = UnknownSource;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| UnknownSource(s.to_owned()))
+        Self::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| UnknownSource(s.to_owned()))
     }
 }

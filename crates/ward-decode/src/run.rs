@@ -86,7 +86,7 @@ pub struct SourceStats {
 pub struct Summary {
     /// Counts per decoder.
     pub per_source: BTreeMap<SourceKind, SourceStats>,
-    /// Inputs that `--source auto` could not recognise (reported through the sink, not read).
+    /// Inputs that `--source auto` could not recognise (rejected whole, reported to the sink).
     pub unrecognised: Vec<String>,
 }
 
@@ -96,9 +96,9 @@ impl Summary {
         self.per_source.values().map(|s| s.decoded).sum()
     }
 
-    /// Total records rejected.
+    /// Total records rejected, counting each input that `--source auto` could not recognise.
     pub fn rejected(&self) -> u64 {
-        self.per_source.values().map(|s| s.rejected).sum()
+        self.per_source.values().map(|s| s.rejected).sum::<u64>() + self.unrecognised.len() as u64
     }
 }
 
@@ -140,6 +140,14 @@ pub fn decode_inputs(paths: &[PathBuf], opts: &RunOptions, sink: &mut dyn Sink) 
                         Some(kind) => kind,
                         None => {
                             summary.unrecognised.push(name.to_owned());
+                            sink.reject(Rejection {
+                                path: name.to_owned(),
+                                line: 0,
+                                offset: 0,
+                                reason: "format not recognised by --source auto; name it with --source"
+                                    .into(),
+                                source: "auto",
+                            });
                             return Ok(());
                         }
                     }
@@ -147,7 +155,9 @@ pub fn decode_inputs(paths: &[PathBuf], opts: &RunOptions, sink: &mut dyn Sink) 
             };
             let decoder = match decoders.entry(kind) {
                 std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::btree_map::Entry::Vacant(v) => v.insert(kind.build(opts.mapping.as_deref())?),
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    v.insert(kind.build(opts.mapping.as_deref())?)
+                }
             };
             let stats = summary.per_source.entry(kind).or_default();
             decode_stream(decoder.as_ref(), name, reader, opts, stats, sink);
@@ -177,7 +187,7 @@ pub fn decode_stream(
     let started = Instant::now();
     let source = decoder.name();
     let mut out = Vec::with_capacity(4);
-    let (mut decoded, mut rejected, mut last_end) = (0u64, 0u64, 0u64);
+    let (mut decoded, mut rejected, mut last_end, mut records) = (0u64, 0u64, 0u64, 0u64);
     let mut on_record = |loc: Location, record: Result<&str, DecodeError>| {
         let result = record.and_then(|text| {
             last_end = loc.offset + text.len() as u64;
@@ -193,20 +203,29 @@ pub fn decode_stream(
             Err(e) => {
                 out.clear();
                 rejected += 1;
-                metrics::counter!("ward_decode_rejected_total", "source" => source, "reason" => e.label()).increment(1);
-                sink.reject(Rejection { path: name.to_owned(), line: loc.line, offset: loc.offset, reason: e.to_string(), source });
+                metrics::counter!("ward_decode_rejected_total", "source" => source, "reason" => e.label())
+                    .increment(1);
+                sink.reject(Rejection {
+                    path: name.to_owned(),
+                    line: loc.line,
+                    offset: loc.offset,
+                    reason: e.to_string(),
+                    source,
+                });
             }
         }
-        if decoded % 4096 == 0 {
+        records += 1;
+        if records.is_multiple_of(1024) {
             sink.progress(last_end);
         }
     };
     let mut evtx_size = 0;
     let read = match decoder.framing() {
-        Framing::Lines => frame::for_each_line(reader, opts.max_record_bytes, &mut on_record).map_err(|e| e.to_string()),
-        Framing::JsonValues => {
-            frame::for_each_json_value(reader, opts.max_record_bytes, &mut on_record).map_err(|e| e.to_string())
+        Framing::Lines => {
+            frame::for_each_line(reader, opts.max_record_bytes, &mut on_record).map_err(|e| e.to_string())
         }
+        Framing::JsonValues => frame::for_each_json_value(reader, opts.max_record_bytes, &mut on_record)
+            .map_err(|e| e.to_string()),
         Framing::Evtx => match input::read_all(reader, MAX_EVTX_BYTES) {
             Ok(data) => {
                 let size = data.len() as u64;
@@ -267,7 +286,12 @@ impl Sink for Collect {
 impl RunOptions {
     /// Options for one fixed decoder with default limits.
     pub fn fixed(kind: SourceKind, ctx: DecodeContext) -> Self {
-        Self { selection: SourceSelection::Fixed(kind), mapping: None, max_record_bytes: DEFAULT_MAX_RECORD_BYTES, ctx }
+        Self {
+            selection: SourceSelection::Fixed(kind),
+            mapping: None,
+            max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+            ctx,
+        }
     }
 }
 
@@ -275,7 +299,11 @@ impl RunOptions {
 ///
 /// # Errors
 /// As [`decode_inputs`].
-pub fn decode_paths_collect(kind: SourceKind, paths: &[&Path], ctx: DecodeContext) -> Result<(Collect, Summary), RunError> {
+pub fn decode_paths_collect(
+    kind: SourceKind,
+    paths: &[&Path],
+    ctx: DecodeContext,
+) -> Result<(Collect, Summary), RunError> {
     let opts = RunOptions::fixed(kind, ctx);
     let paths: Vec<PathBuf> = paths.iter().map(|p| p.to_path_buf()).collect();
     let mut sink = Collect::default();

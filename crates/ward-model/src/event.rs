@@ -41,13 +41,7 @@ pub enum ModelError {
 impl Event {
     /// Starts an event for `original` decoded by `source`; `part` tells apart several events
     /// decoded from one record (0 otherwise).
-    pub fn new(
-        tenant: &TenantId,
-        source: &str,
-        original: &str,
-        part: u32,
-        timestamp: DateTime<Utc>,
-    ) -> Self {
+    pub fn new(tenant: &TenantId, source: &str, original: &str, part: u32, timestamp: DateTime<Utc>) -> Self {
         let id = EventId::of(tenant, source, original, part);
         let mut fields = Fields::with_capacity(24);
         fields.insert("event.original", original);
@@ -105,9 +99,7 @@ impl Event {
     /// Looks a field up by ECS path, then by raw Windows `EventData` name (`CommandLine`), the
     /// way Sigma rules for Windows address fields.
     pub fn lookup(&self, name: &str) -> Option<&FieldValue> {
-        self.fields
-            .get(name)
-            .or_else(|| self.fields.get_joined(WINLOG_EVENT_DATA, name))
+        self.fields.get(name).or_else(|| self.fields.get_joined(WINLOG_EVENT_DATA, name))
     }
 
     /// Sets a field. The identifying fields (`ward.*`, `event.original`) are fixed at creation.
@@ -189,7 +181,10 @@ impl Event {
 }
 
 fn is_identity(path: &str) -> bool {
-    path == "event.original" || path.starts_with("ward.event_id") || path == "ward.source" || path == "ward.tenant"
+    path == "event.original"
+        || path.starts_with("ward.event_id")
+        || path == "ward.source"
+        || path == "ward.tenant"
 }
 
 fn parse_ts(text: &str) -> Result<DateTime<Utc>, ModelError> {
@@ -231,10 +226,7 @@ fn typed(path: &str, value: serde_json::Value) -> Option<FieldValue> {
 impl Serialize for Event {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(None)?;
-        map.serialize_entry(
-            "@timestamp",
-            &self.timestamp.to_rfc3339_opts(SecondsFormat::AutoSi, true),
-        )?;
+        map.serialize_entry("@timestamp", &self.timestamp.to_rfc3339_opts(SecondsFormat::AutoSi, true))?;
         self.fields.serialize_into(&mut map)?;
         map.end()
     }

@@ -72,14 +72,8 @@ impl TenantId {
     pub fn new(name: &str) -> Result<Self, InvalidTenant> {
         let ok = !name.is_empty()
             && name.len() <= 64
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-        if ok {
-            Ok(Self(name.into()))
-        } else {
-            Err(InvalidTenant { name: name.to_owned() })
-        }
+            && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+        if ok { Ok(Self(name.into())) } else { Err(InvalidTenant { name: name.to_owned() }) }
     }
 
     /// The tenant used when none is given.

@@ -1,1 +1,32 @@
-fn main() {}
+//! `ward`: the command line and composition root. Only this crate reads the environment,
+//! parses arguments and picks adapters; libraries get everything they need passed in.
+
+mod cli;
+mod cmd;
+mod config;
+mod memory;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// How a command ended, mapped to the contract's exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything processed (exit 0).
+    Success,
+    /// Some input rejected, the rest processed (exit 2).
+    Partial,
+}
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    match cmd::run(args) {
+        Ok(Outcome::Success) => ExitCode::SUCCESS,
+        Ok(Outcome::Partial) => ExitCode::from(2),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The whole test suite: every crate, every test binary, doc tests. Uses cargo-nextest when
+# installed (faster on 2 cores), plain cargo test otherwise.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export WARD_SHARED_DATA="${WARD_SHARED_DATA:-$(cd .. && pwd)/shared/data}"
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --locked --no-fail-fast
+  cargo test --workspace --locked --doc
+else
+  cargo test --workspace --locked --no-fail-fast
+fi
