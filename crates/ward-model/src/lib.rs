@@ -7,7 +7,9 @@
 mod event;
 mod field;
 mod ids;
+mod raw;
 
 pub use event::{Event, ModelError};
 pub use field::{FieldValue, Fields, cmp_path};
 pub use ids::{EventId, InvalidTenant, TenantId};
+pub use raw::RawEnvelope;
