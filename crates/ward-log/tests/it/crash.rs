@@ -1,0 +1,1 @@
+//! SIGKILL crash-safety test of the embedded log.
