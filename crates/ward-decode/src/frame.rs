@@ -181,13 +181,7 @@ impl JsonSplitter {
         self.offset += 1;
         match self.mode {
             Mode::Idle => self.idle(b, offset),
-            Mode::Loose => {
-                if b == b'\n' {
-                    self.emit(f);
-                } else {
-                    self.keep(b);
-                }
-            }
+            Mode::Loose => self.loose(b, f),
             Mode::Container => self.container(b, f),
         }
         if b == b'\n' {
@@ -219,8 +213,29 @@ impl JsonSplitter {
             self.depth = 1;
         } else {
             self.mode = Mode::Loose;
+            self.in_str = b == b'"';
         }
         self.keep(b);
+    }
+
+    /// Text outside a container: a scalar (which ends at `,` or `]` inside a top-level array)
+    /// or garbage (which runs to the end of the line).
+    fn loose(&mut self, b: u8, f: &mut dyn FnMut(Location, Result<&str, DecodeError>)) {
+        if self.in_array && !self.in_str && (b == b',' || b == b']') {
+            self.emit(f);
+            self.in_array = b == b',';
+        } else if b == b'\n' {
+            self.emit(f);
+        } else {
+            self.keep(b);
+            if self.escaped {
+                self.escaped = false;
+            } else if b == b'\\' && self.in_str {
+                self.escaped = true;
+            } else if b == b'"' {
+                self.in_str = !self.in_str;
+            }
+        }
     }
 
     fn container(&mut self, b: u8, f: &mut dyn FnMut(Location, Result<&str, DecodeError>)) {
@@ -342,6 +357,13 @@ mod tests {
         let out = json_values("[{\"a\":1},\n {\"b\":\"]\"}]", 1000);
         let texts: Vec<_> = out.into_iter().map(|o| o.2.unwrap()).collect();
         assert_eq!(texts, vec!["{\"a\":1}", "{\"b\":\"]\"}"]);
+    }
+
+    #[test]
+    fn scalars_in_top_level_arrays_are_records_of_their_own() {
+        let out = json_values("[1, \"a,]\", {\"b\":2}]\n[3]", 1000);
+        let texts: Vec<_> = out.into_iter().map(|o| o.2.unwrap()).collect();
+        assert_eq!(texts, vec!["1", "\"a,]\"", "{\"b\":2}", "3"]);
     }
 
     #[test]

@@ -122,12 +122,12 @@ fn list(items: &[&str]) -> FieldValue {
 pub fn flatten_into(ev: &mut Event, prefix: &str, value: &Value) {
     match value {
         Value::Object(map) => {
+            if map.keys().any(|k| k.is_empty() || k.contains('.')) {
+                // Keys with dots cannot be addressed segment-wise; keep the object whole.
+                ev.set(prefix, FieldValue::Json(Box::new(value.clone())));
+                return;
+            }
             for (k, v) in map {
-                if k.is_empty() || k.contains('.') {
-                    // Keys with dots cannot be addressed segment-wise; keep the object whole.
-                    ev.set(prefix, FieldValue::Json(Box::new(value.clone())));
-                    return;
-                }
                 let path = format!("{prefix}.{k}");
                 flatten_into(ev, &path, v);
             }

@@ -43,7 +43,7 @@ impl Event {
     /// decoded from one record (0 otherwise).
     pub fn new(tenant: &TenantId, source: &str, original: &str, part: u32, timestamp: DateTime<Utc>) -> Self {
         let id = EventId::of(tenant, source, original, part);
-        let mut fields = Fields::with_capacity(24);
+        let mut fields = Fields::with_capacity(32);
         fields.insert("event.original", original);
         fields.insert("ward.event_id", id.to_string());
         fields.insert("ward.source", source);
@@ -195,7 +195,11 @@ fn parse_ts(text: &str) -> Result<DateTime<Utc>, ModelError> {
 
 fn flatten(prefix: String, value: serde_json::Value, out: &mut Vec<(String, serde_json::Value)>) {
     match value {
-        serde_json::Value::Object(map) if !map.is_empty() => {
+        // Keys that are empty or contain dots cannot be told apart from nesting: such an object
+        // stays one JSON value, as decoders store it.
+        serde_json::Value::Object(map)
+            if !map.is_empty() && !map.keys().any(|k| k.is_empty() || k.contains('.')) =>
+        {
             for (k, v) in map {
                 let path = if prefix.is_empty() { k } else { format!("{prefix}.{k}") };
                 flatten(path, v, out);
@@ -271,6 +275,15 @@ mod tests {
         let e = sample();
         let back: Event = serde_json::from_str(&serde_json::to_string(&e).unwrap()).unwrap();
         assert_eq!(back, e);
+    }
+
+    #[test]
+    fn objects_with_dotted_keys_read_back_whole() {
+        let mut e = sample();
+        let odd = serde_json::json!({"a.b": 1, "": 2});
+        e.set("vendor.extra", FieldValue::Json(Box::new(odd.clone())));
+        let back: Event = serde_json::from_str(&serde_json::to_string(&e).unwrap()).unwrap();
+        assert_eq!(back.get("vendor.extra"), Some(&FieldValue::Json(Box::new(odd))));
     }
 
     #[test]

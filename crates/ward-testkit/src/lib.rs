@@ -9,10 +9,8 @@ use std::path::PathBuf;
 /// # Panics
 /// When the folder is missing and `CI=true`: CI must never silently skip real-data tests.
 pub fn shared_data() -> Option<PathBuf> {
-    let dir = std::env::var_os("WARD_SHARED_DATA").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"),
-        PathBuf::from,
-    );
+    let dir = std::env::var_os("WARD_SHARED_DATA")
+        .map_or_else(|| workspace_root().join("../shared/data"), PathBuf::from);
     if dir.is_dir() {
         return Some(dir);
     }
@@ -31,6 +29,11 @@ pub fn shared(rel: &str) -> Option<PathBuf> {
 }
 
 /// The workspace root (for committed fixtures under `testdata/`).
+///
+/// Read at run time from the `CARGO_MANIFEST_DIR` that cargo sets for the crate under test
+/// (every crate sits at `crates/<name>`), not baked in at compile time: the build cache is
+/// shared between clones, so a compile-time path could name another checkout.
 pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from("."), |dir| PathBuf::from(dir).join("../.."))
 }

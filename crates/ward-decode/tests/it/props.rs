@@ -32,7 +32,7 @@ fn near_miss() -> impl Strategy<Value = Vec<u8>> {
         Just(r#"{"eventid":"cowrie.login.failed","timestamp":"2024-01-01T00:00:00Z","src_ip":"1.2.3.4","username":"root"}"#.to_owned()),
         Just(r#"{"timestamp":"2016-10-14T15:29:08+0000","event_type":"alert","src_ip":"10.0.0.1","alert":{"signature_id":1}}"#.to_owned()),
         Just(r#"{"name":"q","hostIdentifier":"h","unixTime":1,"columns":{"pid":"1"},"action":"added"}"#.to_owned()),
-        Just(r#"{"Event":{"System":{"EventID":1,"TimeCreated":{"#attributes":{"SystemTime":"2024-01-01T00:00:00Z"}}},"EventData":{"Image":"x"}}}"#.to_owned()),
+        Just(r##"{"Event":{"System":{"EventID":1,"TimeCreated":{"#attributes":{"SystemTime":"2024-01-01T00:00:00Z"}}},"EventData":{"Image":"x"}}}"##.to_owned()),
         Just("<34>1 2003-10-11T22:14:15.003Z host su - ID47 [x@1 a=\"b\"] msg".to_owned()),
         Just("Dec 10 06:55:46 LabSZ sshd[24200]: Failed password for root from 1.2.3.4 port 22 ssh2".to_owned()),
         Just("CEF:0|V|P|1|100|name|5|src=1.2.3.4 msg=a\\=b".to_owned()),
