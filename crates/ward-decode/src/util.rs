@@ -66,8 +66,22 @@ pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
             return Some(Utc.from_utc_datetime(&naive));
         }
     }
+    if let Ok(whole) = t.parse::<i64>() {
+        return epoch_int(whole);
+    }
     let secs: f64 = t.parse().ok()?;
     epoch(secs)
+}
+
+/// Converts whole Unix epoch seconds (or milliseconds, when too large to be seconds) exactly.
+pub fn epoch_int(value: i64) -> Option<DateTime<Utc>> {
+    if value < 0 {
+        None
+    } else if value > 100_000_000_000 {
+        Utc.timestamp_millis_opt(value).single()
+    } else {
+        Utc.timestamp_opt(value, 0).single()
+    }
 }
 
 /// Converts Unix epoch seconds (or milliseconds, when too large to be seconds) to a time.
@@ -77,7 +91,9 @@ pub fn epoch(value: f64) -> Option<DateTime<Utc>> {
     }
     let secs = if value > 1e11 { value / 1000.0 } else { value };
     let whole = secs.trunc() as i64;
-    let nanos = ((secs - secs.trunc()) * 1e9).round() as u32;
+    // f64 carries about 16 significant digits: round to microseconds so that values written
+    // with millisecond or microsecond precision come back exactly.
+    let nanos = (((secs - secs.trunc()) * 1e6).round() as u32) * 1000;
     Utc.timestamp_opt(whole, nanos.min(999_999_999)).single()
 }
 
@@ -163,5 +179,7 @@ mod tests {
             Some(218_361)
         );
         assert!(parse_timestamp("yesterday").is_none());
+        assert_eq!(parse_timestamp("1305034099211").map(|t| t.timestamp_millis()), Some(1_305_034_099_211));
+        assert_eq!(epoch(1_305_034_099.211).map(|t| t.timestamp_subsec_micros()), Some(211_000));
     }
 }
