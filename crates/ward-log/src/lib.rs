@@ -7,11 +7,16 @@
 //! survives restarts; delivery is at-least-once.
 //!
 //! [`Log`] is the port. Adapters: `embedded` (segmented files, fsync), `nats` (JetStream),
-//! `redis` (Streams). One conformance suite ([`conformance`], feature `conformance`) runs
+//! `redis` (Streams). One conformance suite (module `conformance`, feature `conformance`) runs
 //! against each.
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+pub mod embedded;
+#[cfg(feature = "nats")]
+pub mod nats;
+#[cfg(feature = "redis")]
+pub mod redis;
 mod types;
 
 pub use types::{
