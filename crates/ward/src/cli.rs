@@ -3,6 +3,12 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use secrecy::SecretString;
+
+/// Wraps a secret argument at once, so it never prints (`Debug` shows `[REDACTED]`).
+fn secret(text: &str) -> Result<SecretString, std::convert::Infallible> {
+    Ok(SecretString::from(text))
+}
 
 /// Ward: detection and response in one binary.
 #[derive(Debug, Parser)]
@@ -29,6 +35,158 @@ pub enum Command {
     /// Measure Ward's own speed.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Run the HTTP API: signed device ingest, webhooks, health, readiness, metrics.
+    Serve(ServeArgs),
+    /// Register, list and disable ingest devices.
+    #[command(subcommand)]
+    Devices(DevicesCommand),
+    /// List tenants.
+    #[command(subcommand)]
+    Tenants(TenantsCommand),
+    /// Sign and send files to a running server's ingest API.
+    Send(SendArgs),
+    /// Read the durable log and show its statistics.
+    #[command(subcommand)]
+    Log(LogCommand),
+    /// Check the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+/// `ward serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Listen address (default: `server.listen`, else 127.0.0.1:8080).
+    #[arg(long)]
+    pub listen: Option<String>,
+}
+
+/// `ward devices …`.
+#[derive(Debug, Subcommand)]
+pub enum DevicesCommand {
+    /// Register a device; prints its id and secret once.
+    Add(DevicesAddArgs),
+    /// List registered devices.
+    List(JsonFlag),
+    /// Refuse a device's requests from now on.
+    Disable(DeviceIdArg),
+    /// Accept a disabled device again.
+    Enable(DeviceIdArg),
+}
+
+/// `ward devices add`.
+#[derive(Debug, Args)]
+pub struct DevicesAddArgs {
+    /// Tenant the device's events belong to (created if new).
+    #[arg(long)]
+    pub tenant: String,
+    /// A name for the device.
+    #[arg(long)]
+    pub name: String,
+    /// Print `{"device_id":…,"secret":…}`.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A device id argument.
+#[derive(Debug, Args)]
+pub struct DeviceIdArg {
+    /// Device id.
+    pub id: String,
+}
+
+/// A `--json` flag.
+#[derive(Debug, Args)]
+pub struct JsonFlag {
+    /// Print JSON lines instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `ward tenants …`.
+#[derive(Debug, Subcommand)]
+pub enum TenantsCommand {
+    /// List tenants.
+    List(JsonFlag),
+}
+
+/// `ward send`.
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// Server base URL, e.g. http://127.0.0.1:8080.
+    #[arg(long)]
+    pub url: String,
+    /// Device id.
+    #[arg(long)]
+    pub device_id: String,
+    /// Device secret (or `WARD_DEVICE_SECRET`, which keeps it out of the process list).
+    #[arg(long, env = "WARD_DEVICE_SECRET", hide_env_values = true, value_parser = secret)]
+    pub secret: SecretString,
+    /// Source (decoder) of the records.
+    #[arg(long, short = 's')]
+    pub source: String,
+    /// Records per request.
+    #[arg(long, default_value_t = 500)]
+    pub batch: usize,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 2)]
+    pub concurrency: usize,
+    /// Send bodies uncompressed.
+    #[arg(long)]
+    pub no_gzip: bool,
+    /// Attempts per request on 429, 503 and connection errors before giving up.
+    #[arg(long, default_value_t = 10)]
+    pub max_attempts: u32,
+    /// Do not draw the progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+    /// Files, directories (recursive), `.gz`, `.zip`, or `-` for stdin.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+}
+
+/// `ward log …`.
+#[derive(Debug, Subcommand)]
+pub enum LogCommand {
+    /// Print records as JSON lines `{"offset","partition","record"}`.
+    Read(LogReadArgs),
+    /// Per-topic, per-partition counts, sizes and consumer-group lag.
+    Stats(LogStatsArgs),
+}
+
+/// `ward log read`.
+#[derive(Debug, Args)]
+pub struct LogReadArgs {
+    /// Topic to read.
+    #[arg(long, default_value = "raw_events")]
+    pub topic: String,
+    /// First offset (in each partition read).
+    #[arg(long, default_value_t = 0)]
+    pub from: u64,
+    /// Only this partition (default: every partition, in order).
+    #[arg(long)]
+    pub partition: Option<u32>,
+    /// Most records printed.
+    #[arg(long)]
+    pub limit: Option<u64>,
+}
+
+/// `ward log stats`.
+#[derive(Debug, Args)]
+pub struct LogStatsArgs {
+    /// Consumer groups whose lag to show (repeatable).
+    #[arg(long = "group")]
+    pub groups: Vec<String>,
+    /// Print JSON lines instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `ward config …`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Report every configuration problem at once (exit 1 when there is any).
+    Check,
 }
 
 /// Options shared by every command that reads sensor inputs.
@@ -78,6 +236,28 @@ pub struct IngestArgs {
 pub enum BenchCommand {
     /// Decode throughput per decoder on real data: events/s, MB/s, latency, peak memory.
     Decode(BenchDecodeArgs),
+    /// Ingest throughput of the HTTP API in-process over real sockets: events/s, latency, memory.
+    Ingest(BenchIngestArgs),
+}
+
+/// `ward bench ingest`.
+#[derive(Debug, Args)]
+pub struct BenchIngestArgs {
+    /// Concurrent clients (each its own device).
+    #[arg(long, default_value_t = 8)]
+    pub clients: usize,
+    /// Records per request.
+    #[arg(long, default_value_t = 500)]
+    pub batch: usize,
+    /// Measuring time, seconds.
+    #[arg(long, default_value_t = 10.0)]
+    pub seconds: f64,
+    /// Send bodies uncompressed.
+    #[arg(long)]
+    pub no_gzip: bool,
+    /// Partitions of `raw_events`.
+    #[arg(long, default_value_t = 1)]
+    pub partitions: u32,
 }
 
 /// `ward bench decode`.

@@ -23,7 +23,7 @@ fn corpus_spec(kind: SourceKind) -> &'static [(&'static str, &'static str)] {
     match kind {
         SourceKind::Suricata => &[("network/suricata_verify_eve", "eve.json")],
         SourceKind::Cowrie => &[("testdata:cowrie", ".json")],
-        SourceKind::Osquery => &[("hostlogs/osquery_panther_tests", ".jsonl")],
+        SourceKind::Osquery => &[("testdata:osquery", ".jsonl")],
         SourceKind::Evtx => &[("windows/sigmahq/regression_data", ".evtx")],
         SourceKind::Winlog => &[("windows/sigmahq/regression_data", ".json")],
         SourceKind::Syslog => &[("logs/loghub_2k/OpenSSH", ".log"), ("logs/loghub_2k/Linux", ".log")],

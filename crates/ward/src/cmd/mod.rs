@@ -1,8 +1,14 @@
 //! One module per command; `run` is the single dispatch point.
 
 mod bench;
+mod bench_ingest;
+mod config_check;
 mod decode;
+mod devices;
 mod ingest;
+mod log;
+mod send;
+mod serve;
 
 use std::collections::BTreeMap;
 
@@ -12,7 +18,7 @@ use ward_decode::{DecodeContext, SourceKind, SourceSelection};
 use ward_model::TenantId;
 
 use crate::Outcome;
-use crate::cli::{BenchCommand, Cli, Command, InputArgs};
+use crate::cli::{BenchCommand, Cli, Command, InputArgs, LogCommand};
 use crate::config::Config;
 
 /// Runs the parsed command line.
@@ -22,11 +28,25 @@ use crate::config::Config;
 pub fn run(cli: Cli) -> Result<Outcome> {
     let env: BTreeMap<String, String> = std::env::vars().collect();
     let config = Config::load(cli.config.as_deref(), &env)?;
+    let data_dir = config.data_dir(cli.data_dir.as_deref());
     match cli.command {
         Command::Decode(args) => decode::run(&args, &config),
-        Command::Ingest(args) => ingest::run(&args, &config, &config.data_dir(cli.data_dir.as_deref())),
+        Command::Ingest(args) => ingest::run(&args, &config, &data_dir),
         Command::Bench(BenchCommand::Decode(args)) => bench::run(&args),
+        Command::Bench(BenchCommand::Ingest(args)) => bench_ingest::run(&args),
+        Command::Serve(args) => serve::run(&args, &config, &data_dir),
+        Command::Devices(command) => devices::run(&command, &config, &data_dir),
+        Command::Tenants(command) => devices::run_tenants(&command, &data_dir),
+        Command::Send(args) => send::run(&args),
+        Command::Log(LogCommand::Read(args)) => log::read(&args, &config, &data_dir),
+        Command::Log(LogCommand::Stats(args)) => log::stats(&args, &config, &data_dir),
+        Command::Config(_) => config_check::run(cli.config.as_deref(), &config),
     }
+}
+
+/// A multi-threaded runtime for the commands that do network or log I/O.
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
 }
 
 /// Turns input flags and configuration into decoding options.
