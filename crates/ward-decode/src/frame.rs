@@ -80,7 +80,7 @@ fn read_line_capped(reader: &mut dyn BufRead, buf: &mut Vec<u8>, limit: usize) -
             None => (chunk.len(), false),
         };
         if !overflow {
-            if buf.len() + take > limit + 2 {
+            if buf.len() + take > limit.saturating_add(2) {
                 overflow = true;
                 buf.clear();
             } else {
