@@ -121,9 +121,7 @@ pub fn for_each_json_value(
             return Ok(());
         }
         let n = chunk.len();
-        for &b in chunk {
-            s.push(b, f);
-        }
+        s.feed(chunk, f);
         reader.consume(n);
     }
 }
@@ -269,6 +267,35 @@ impl JsonSplitter {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// Feeds a chunk: the plain text inside strings is copied in bulk (found with `memchr3`),
+    /// every other byte goes through [`JsonSplitter::push`].
+    fn feed(&mut self, chunk: &[u8], f: &mut dyn FnMut(Location, Result<&str, DecodeError>)) {
+        let mut i = 0;
+        while i < chunk.len() {
+            if self.mode == Mode::Container && self.in_str && !self.escaped {
+                let run = memchr::memchr3(b'"', b'\\', b'\n', &chunk[i..]).unwrap_or(chunk.len() - i);
+                if run > 0 {
+                    self.keep_slice(&chunk[i..i + run]);
+                    self.offset += run as u64;
+                    i += run;
+                    continue;
+                }
+            }
+            self.push(chunk[i], f);
+            i += 1;
+        }
+    }
+
+    fn keep_slice(&mut self, bytes: &[u8]) {
+        self.size += bytes.len();
+        if self.size > self.limit {
+            self.oversize = true;
+            self.buf.clear();
+        } else if !self.oversize {
+            self.buf.extend_from_slice(bytes);
         }
     }
 
