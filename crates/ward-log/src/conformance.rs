@@ -77,7 +77,8 @@ async fn read_returns_records_as_appended(log: Arc<dyn Log>) {
     let t = Topic::ModelOutputs;
     let mut big = vec![0u8; 64 * 1024];
     big.iter_mut().enumerate().for_each(|(i, b)| *b = (i % 251) as u8);
-    let batch = vec![rec(Some("k"), 42, b"{\"a\":1}"), rec(None, -1, &[0xff, 0x00, 0xfe]), rec(None, 7, &big)];
+    let batch =
+        vec![rec(Some("k"), 42, b"{\"a\":1}"), rec(None, -1, &[0xff, 0x00, 0xfe]), rec(None, 7, &big)];
     log.append(t, batch.clone()).await.expect("append");
     let got = log.read(t, 0, 0, 10).await.expect("read");
     assert_eq!(got.len(), 3);
@@ -147,7 +148,11 @@ async fn concurrent_appends_get_unique_offsets(log: Arc<dyn Log>) {
         offsets.extend(task.await.expect("task").into_iter().map(|p| p.offset));
     }
     offsets.sort_unstable();
-    assert_eq!(offsets, (0..400).collect::<Vec<u64>>(), "400 appended records get offsets 0..400 exactly once");
+    assert_eq!(
+        offsets,
+        (0..400).collect::<Vec<u64>>(),
+        "400 appended records get offsets 0..400 exactly once"
+    );
     let all = log.read(t, 0, 0, 1000).await.expect("read");
     assert_eq!(all.len(), 400);
 }
@@ -182,7 +187,10 @@ async fn retention_removes_only_old_records(log: Arc<dyn Log>) {
 async fn data_and_commits_survive_reopen(h: &mut dyn Harness) {
     let t = Topic::RawEvents;
     let log = h.fresh().await;
-    let positions = log.append(t, (0..20).map(|i| rec(Some(&i.to_string()), i, &[i as u8])).collect()).await.expect("append");
+    let positions = log
+        .append(t, (0..20).map(|i| rec(Some(&i.to_string()), i, &[i as u8])).collect())
+        .await
+        .expect("append");
     let p = positions[0].partition;
     log.ack("g", t, p, 1).await.expect("ack");
     drop(log);

@@ -48,14 +48,30 @@ pub trait Log: Send + Sync {
     ///
     /// # Errors
     /// [`LogError`] for I/O or connection failures and unknown partitions.
-    async fn read(&self, topic: Topic, partition: u32, from: u64, max: usize) -> Result<Vec<StoredRecord>, LogError>;
+    async fn read(
+        &self,
+        topic: Topic,
+        partition: u32,
+        from: u64,
+        max: usize,
+    ) -> Result<Vec<StoredRecord>, LogError>;
 
     /// The next records for a consumer group: those after the group's committed offset (records
-    /// fetched but never acknowledged are delivered again).
+    /// fetched but never acknowledged are delivered again). The default reads from
+    /// [`Log::committed`]; adapters with server-side groups (Redis) override it.
     ///
     /// # Errors
     /// As [`Log::read`].
-    async fn fetch(&self, group: &str, topic: Topic, partition: u32, max: usize) -> Result<Vec<StoredRecord>, LogError>;
+    async fn fetch(
+        &self,
+        group: &str,
+        topic: Topic,
+        partition: u32,
+        max: usize,
+    ) -> Result<Vec<StoredRecord>, LogError> {
+        let from = self.committed(group, topic, partition).await?;
+        self.read(topic, partition, from, max).await
+    }
 
     /// Commits a consumer group's position: every offset below `next` is processed.
     /// Commits never move backwards; an older position is ignored.

@@ -260,17 +260,6 @@ impl Log for EmbeddedLog {
         .await
     }
 
-    async fn fetch(
-        &self,
-        group: &str,
-        topic: Topic,
-        partition: u32,
-        max: usize,
-    ) -> Result<Vec<StoredRecord>, LogError> {
-        let from = self.committed(group, topic, partition).await?;
-        self.read(topic, partition, from, max).await
-    }
-
     async fn ack(&self, group: &str, topic: Topic, partition: u32, next: u64) -> Result<(), LogError> {
         self.view(topic, partition)?;
         let (shared, group) = (Arc::clone(&self.shared), group.to_owned());

@@ -327,17 +327,6 @@ impl Log for NatsLog {
         Ok(out)
     }
 
-    async fn fetch(
-        &self,
-        group: &str,
-        topic: Topic,
-        partition: u32,
-        max: usize,
-    ) -> Result<Vec<StoredRecord>, LogError> {
-        let from = self.committed(group, topic, partition).await?;
-        self.read(topic, partition, from, max).await
-    }
-
     async fn ack(&self, group: &str, topic: Topic, partition: u32, next: u64) -> Result<(), LogError> {
         self.check(topic, partition)?;
         self.offsets.commit(&self.names.offset_subject(group, topic, partition), next).await
