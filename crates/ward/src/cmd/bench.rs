@@ -28,7 +28,7 @@ fn corpus_spec(kind: SourceKind) -> &'static [(&'static str, &'static str)] {
         SourceKind::Winlog => &[("windows/sigmahq/regression_data", ".json")],
         SourceKind::Syslog => &[("logs/loghub_2k/OpenSSH", ".log"), ("logs/loghub_2k/Linux", ".log")],
         SourceKind::Cef => &[("testdata:cef", ".cef")],
-        SourceKind::Json => &[("testdata:json", ".json")],
+        SourceKind::Json => &[("testdata:json", "ecs_documents.jsonl")],
     }
 }
 
