@@ -18,41 +18,46 @@ pub struct InputError {
     pub source: io::Error,
 }
 
-/// Which files a directory walk picks up. Files named explicitly are always read.
+/// Which files a directory walk picks up. Files named explicitly are always read; in a walk,
+/// project paperwork (`LICENSE*`, `README*`, `COPYING*`, `NOTICE*`, `SOURCE`) and hidden files
+/// are never taken for telemetry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DirFilter {
-    /// Text logs: `.json`, `.jsonl`, `.ndjson`, `.log`, `.txt`, `.eve`, `.cef`, `.syslog`, and
-    /// their `.gz`/`.zip` forms.
+    /// JSON telemetry: `.json`, `.jsonl`, `.ndjson`, `.eve`, `.log`, and their `.gz`/`.zip` forms.
+    JsonLogs,
+    /// Text logs: `.log`, `.txt`, `.syslog`, `.cef`, files without an extension (`messages`,
+    /// `secure`) and rotated ones (`auth.log.1`), and their `.gz`/`.zip` forms.
     TextLogs,
-    /// Text logs plus files without an extension (`messages`, `secure`).
-    TextLogsAndPlain,
     /// Windows event logs: `.evtx` (and in `.zip`).
     Evtx,
-    /// Everything a text or EVTX decoder could read (used by `--source auto`).
+    /// Everything a decoder could read (used by `--source auto`, which then detects per file).
     Any,
 }
 
-const TEXT_EXT: &[&str] = &["json", "jsonl", "ndjson", "log", "txt", "eve", "cef", "syslog"];
+const JSON_EXT: &[&str] = &["json", "jsonl", "ndjson", "eve", "log"];
+const TEXT_EXT: &[&str] = &["log", "txt", "syslog", "cef"];
+const PAPERWORK: &[&str] = &["license", "readme", "copying", "notice", "source"];
 
 impl DirFilter {
     fn accepts(self, path: &Path) -> bool {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        if name.starts_with('.') {
+        let lower = name.to_ascii_lowercase();
+        if name.starts_with('.') || PAPERWORK.iter().any(|p| lower.starts_with(p)) {
             return false;
         }
-        let inner = name.strip_suffix(".gz").unwrap_or(name);
-        let ext = Path::new(inner).extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
-        let ext = ext.as_deref();
-        let text = ext.is_some_and(|e| TEXT_EXT.contains(&e));
+        let inner = lower.strip_suffix(".gz").unwrap_or(&lower);
+        let ext = Path::new(inner).extension().and_then(|e| e.to_str());
+        // Rotated JSON logs keep their type in the middle: `cowrie.json.2024-01-01`.
+        let rotated_json = [".json.", ".jsonl.", ".ndjson."].iter().any(|m| inner.contains(m));
+        let json = ext.is_some_and(|e| JSON_EXT.contains(&e)) || rotated_json;
+        let plain = ext.is_none_or(|e| e.chars().all(|c| c.is_ascii_digit()));
+        let text = ext.is_some_and(|e| TEXT_EXT.contains(&e)) || plain;
+        let zip = ext == Some("zip");
         match self {
-            Self::TextLogs => text || ext == Some("zip"),
-            Self::TextLogsAndPlain => {
-                text || ext == Some("zip")
-                    || ext.is_none()
-                    || ext.is_some_and(|e| e.chars().all(|c| c.is_ascii_digit()))
-            }
-            Self::Evtx => ext == Some("evtx") || ext == Some("zip"),
-            Self::Any => text || matches!(ext, Some("zip" | "evtx")),
+            Self::JsonLogs => json || zip,
+            Self::TextLogs => text || zip,
+            Self::Evtx => ext == Some("evtx") || zip,
+            Self::Any => json || zip || ext.is_some_and(|e| TEXT_EXT.contains(&e)) || ext == Some("evtx"),
         }
     }
 }
@@ -150,4 +155,32 @@ pub fn read_all(reader: &mut dyn BufRead, limit: u64) -> io::Result<Vec<u8>> {
         return Err(io::Error::new(io::ErrorKind::InvalidData, format!("larger than {limit} bytes")));
     }
     Ok(data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn directory_walks_pick_telemetry_not_paperwork() {
+        let cases = [
+            ("eve.json", DirFilter::JsonLogs, true),
+            ("cowrie.json.2024-01-01.gz", DirFilter::JsonLogs, true),
+            ("cowrie.json.gz", DirFilter::JsonLogs, true),
+            ("LICENSE.suricata-verify.txt", DirFilter::JsonLogs, false),
+            ("notes.txt", DirFilter::JsonLogs, false),
+            ("input.pcap", DirFilter::JsonLogs, false),
+            ("auth.log.1", DirFilter::TextLogs, true),
+            ("messages", DirFilter::TextLogs, true),
+            ("SOURCE", DirFilter::TextLogs, false),
+            ("README.md", DirFilter::Any, false),
+            ("test.yaml", DirFilter::Any, false),
+            ("x.evtx", DirFilter::Evtx, true),
+            ("x.evtx", DirFilter::Any, true),
+            (".hidden.json", DirFilter::Any, false),
+        ];
+        for (name, filter, want) in cases {
+            assert_eq!(filter.accepts(Path::new(name)), want, "{name} with {filter:?}");
+        }
+    }
 }

@@ -170,8 +170,8 @@ pub fn decode_inputs(paths: &[PathBuf], opts: &RunOptions, sink: &mut dyn Sink) 
 fn dir_filter(kind: SourceKind) -> DirFilter {
     match kind {
         SourceKind::Evtx => DirFilter::Evtx,
-        SourceKind::Syslog | SourceKind::Cef => DirFilter::TextLogsAndPlain,
-        _ => DirFilter::TextLogs,
+        SourceKind::Syslog | SourceKind::Cef => DirFilter::TextLogs,
+        _ => DirFilter::JsonLogs,
     }
 }
 

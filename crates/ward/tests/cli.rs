@@ -153,3 +153,28 @@ fn ingest_writes_events_and_dead_letters_and_prints_a_summary() {
     assert_eq!(dead["line"], 2);
     assert_eq!(dead["source"], "suricata");
 }
+
+/// The foundation's acceptance check: `ward decode` rejects nothing in the shared real corpora
+/// when given whole directories, as an operator would.
+#[test]
+fn shared_real_corpora_decode_without_rejections() {
+    let corpora = [
+        ("suricata", "network/suricata_verify_eve", "decoded=8853 rejected=0"),
+        ("evtx", "windows/sigmahq/regression_data", "decoded=238 rejected=0"),
+        ("winlog", "windows/sigmahq/regression_data", "decoded=238 rejected=0"),
+        ("syslog", "logs/loghub_2k/OpenSSH/OpenSSH_2k.log", "decoded=2000 rejected=0"),
+        ("syslog", "logs/loghub_2k/Linux/Linux_2k.log", "decoded=2000 rejected=0"),
+    ];
+    for (source, rel, want) in corpora {
+        let Some(path) = ward_testkit::shared(rel) else { return };
+        let o = ward(&["decode", "--source", source, &path.display().to_string()], None);
+        let lines = stderr_lines(&o);
+        assert_eq!(
+            lines.last().map(String::as_str),
+            Some(want),
+            "{source} on {rel}: {:?}",
+            &lines[..lines.len().min(3)]
+        );
+        assert_eq!(o.status.code(), Some(0));
+    }
+}

@@ -160,7 +160,7 @@ fn tally(totals: &mut Totals, result: BatchResult, bar: &ProgressBar) -> Result<
 
 /// Reads every input and hands full batches to the sender; returns records rejected locally.
 fn read_inputs(paths: &[PathBuf], framing: Framing, size: usize, tx: &mpsc::Sender<Batch>) -> Result<u64> {
-    let filter = if framing == Framing::Lines { DirFilter::TextLogsAndPlain } else { DirFilter::TextLogs };
+    let filter = if framing == Framing::Lines { DirFilter::TextLogs } else { DirFilter::JsonLogs };
     let mut batch = Batch::new();
     let mut rejected = 0u64;
     // Set when the sending side gave up (its error is reported there): stop reading.
