@@ -51,6 +51,79 @@ pub enum Command {
     /// Check the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Run Sigma rules, correlations and IOC feeds over sensor records and print the alerts.
+    Hunt(HuntArgs),
+    /// Check Sigma rules, or run their regression tests.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+/// `ward hunt`.
+#[derive(Debug, Args)]
+pub struct HuntArgs {
+    /// Sigma rule files or folders (recursive; repeatable).
+    #[arg(long = "rules", required = true)]
+    pub rules: Vec<PathBuf>,
+    /// Pipeline file, or a shipped pipeline name (repeatable; default: every shipped pipeline).
+    #[arg(long = "pipeline")]
+    pub pipelines: Vec<String>,
+    /// Indicator feed file: list, CSV, MISP event, STIX bundle or MISP warning-list (repeatable).
+    #[arg(long = "ioc")]
+    pub iocs: Vec<PathBuf>,
+    /// How alerts are printed.
+    #[arg(long, value_enum, default_value_t = HuntFormat::Table)]
+    pub format: HuntFormat,
+    /// Inputs and decoder choice.
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+/// How `ward hunt` prints alerts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HuntFormat {
+    /// A human-readable table.
+    Table,
+    /// One JSON alert per line.
+    Jsonl,
+    /// Comma-separated values with a header line.
+    Csv,
+}
+
+/// `ward rules …`.
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List every rule as loaded or rejected (file, line, reason), then a summary line.
+    Check(RulesCheckArgs),
+    /// Run SigmaHQ-style regression tests (`info.yml` and sample events).
+    Test(RulesTestArgs),
+}
+
+/// `ward rules check`.
+#[derive(Debug, Args)]
+pub struct RulesCheckArgs {
+    /// Treat best-practice findings as rejections and exit 2 on any rejection.
+    #[arg(long)]
+    pub strict: bool,
+    /// Pipeline file, or a shipped pipeline name (repeatable; default: every shipped pipeline).
+    #[arg(long = "pipeline")]
+    pub pipelines: Vec<String>,
+    /// Sigma rule files or folders (recursive).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+}
+
+/// `ward rules test`.
+#[derive(Debug, Args)]
+pub struct RulesTestArgs {
+    /// Sigma rule files or folders (recursive; repeatable).
+    #[arg(long = "rules", required = true)]
+    pub rules: Vec<PathBuf>,
+    /// Folder of regression cases (`**/info.yml` next to their sample events).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Pipeline file, or a shipped pipeline name (repeatable; default: every shipped pipeline).
+    #[arg(long = "pipeline")]
+    pub pipelines: Vec<String>,
 }
 
 /// `ward serve`.

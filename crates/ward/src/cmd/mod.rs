@@ -5,8 +5,10 @@ mod bench_ingest;
 mod config_check;
 mod decode;
 mod devices;
+mod hunt;
 mod ingest;
 mod log;
+mod rules;
 mod send;
 mod serve;
 
@@ -18,7 +20,7 @@ use ward_decode::{DecodeContext, SourceKind, SourceSelection};
 use ward_model::TenantId;
 
 use crate::Outcome;
-use crate::cli::{BenchCommand, Cli, Command, InputArgs, LogCommand};
+use crate::cli::{BenchCommand, Cli, Command, InputArgs, LogCommand, RulesCommand};
 use crate::config::Config;
 
 /// Runs the parsed command line.
@@ -41,6 +43,9 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Log(LogCommand::Read(args)) => log::read(&args, &config, &data_dir),
         Command::Log(LogCommand::Stats(args)) => log::stats(&args, &config, &data_dir),
         Command::Config(_) => config_check::run(cli.config.as_deref(), &config),
+        Command::Hunt(args) => hunt::run(&args, &config),
+        Command::Rules(RulesCommand::Check(args)) => rules::check(&args),
+        Command::Rules(RulesCommand::Test(args)) => rules::test(&args),
     }
 }
 
