@@ -309,6 +309,8 @@ pub struct IngestArgs {
 pub enum BenchCommand {
     /// Decode throughput per decoder on real data: events/s, MB/s, latency, peak memory.
     Decode(BenchDecodeArgs),
+    /// Sigma engine speed: rule load/compile time, events per CPU-second on one and all cores.
+    Sigma(BenchSigmaArgs),
     /// Ingest throughput of the HTTP API in-process over real sockets: events/s, latency, memory.
     Ingest(BenchIngestArgs),
 }
@@ -331,6 +333,26 @@ pub struct BenchIngestArgs {
     /// Partitions of `raw_events`.
     #[arg(long, default_value_t = 1)]
     pub partitions: u32,
+}
+
+/// `ward bench sigma`.
+#[derive(Debug, Args)]
+pub struct BenchSigmaArgs {
+    /// Rule files or directories (repeatable).
+    #[arg(long, required = true)]
+    pub rules: Vec<PathBuf>,
+    /// Input format of the events, or `auto`.
+    #[arg(long, short = 's', default_value = "auto")]
+    pub source: String,
+    /// Threads for the all-cores run (default: every core).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Minimum measuring time per run, in seconds.
+    #[arg(long, default_value_t = 3.0)]
+    pub seconds: f64,
+    /// Event files or directories (any decoder input).
+    #[arg(required = true)]
+    pub events: Vec<PathBuf>,
 }
 
 /// `ward bench decode`.

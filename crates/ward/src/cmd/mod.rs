@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_ingest;
+mod bench_sigma;
 mod config_check;
 mod decode;
 mod devices;
@@ -36,6 +37,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Ingest(args) => ingest::run(&args, &config, &data_dir),
         Command::Bench(BenchCommand::Decode(args)) => bench::run(&args),
         Command::Bench(BenchCommand::Ingest(args)) => bench_ingest::run(&args),
+        Command::Bench(BenchCommand::Sigma(args)) => bench_sigma::run(&args),
         Command::Serve(args) => serve::run(&args, &config, &data_dir),
         Command::Devices(command) => devices::run(&command, &config, &data_dir),
         Command::Tenants(command) => devices::run_tenants(&command, &data_dir),
