@@ -12,4 +12,5 @@ mod modifiers;
 mod pipelines;
 mod props;
 mod rejections;
+mod rulepack;
 mod sigmahq;
