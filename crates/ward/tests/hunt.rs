@@ -269,3 +269,39 @@ fn rules_test_skips_cases_whose_rule_is_not_loaded_and_fails_on_a_miss() {
 fn path(p: &Path) -> String {
     PathBuf::from(p).display().to_string()
 }
+
+/// The default rule pack's examples run through `ward rules test`: every rule fires on its
+/// positive examples and stays silent on its negative ones; a swapped example is a failure.
+#[test]
+fn rules_test_runs_the_rule_pack_examples() {
+    let pack = ward_testkit::workspace_root().join("rules");
+    let pack = pack.display().to_string();
+    let o = ward(&["rules", "test", "--rules", &pack, "--data", &pack]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(stdout.lines().last(), Some("passed=40 failed=0 skipped=0"), "{stdout}");
+    assert_eq!(o.status.code(), Some(0));
+
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(Path::new(&pack), dir.path());
+    let examples = dir.path().join("ward/honeypot/examples/cowrie_login_success");
+    std::fs::copy(examples.join("negative.cowrie.jsonl"), examples.join("positive.cowrie.jsonl")).unwrap();
+    let copy = dir.path().display().to_string();
+    let o = ward(&["rules", "test", "--rules", &copy, "--data", &copy]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("FAIL 5a16b76b-02a4-49e3-acca-25423837dc75"), "{stdout}");
+    assert_eq!(stdout.lines().last(), Some("passed=39 failed=1 skipped=0"));
+    assert_eq!(o.status.code(), Some(2));
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}

@@ -10,6 +10,7 @@ mod hunt;
 mod ingest;
 mod log;
 mod rules;
+mod rules_examples;
 mod send;
 mod serve;
 

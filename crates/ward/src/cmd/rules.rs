@@ -216,6 +216,9 @@ fn loaded_rules(detection: &Detection) -> Vec<Listed> {
 pub fn test(args: &RulesTestArgs) -> Result<Outcome> {
     let pipeline = pipeline(&args.pipelines)?;
     let report = regression::run(&args.rules, &args.data, &pipeline, &mut decode_case);
+    let (set, _) = RuleSet::load(&args.rules);
+    let (engine, _) = Engine::compile(&set, &pipeline);
+    let examples = super::rules_examples::run(&set, &engine);
     let mut out = BufWriter::new(io::stdout().lock());
     for case in &report.cases {
         let (word, why) = match &case.outcome {
@@ -225,9 +228,17 @@ pub fn test(args: &RulesTestArgs) -> Result<Outcome> {
         };
         writeln!(out, "{word} {} {} ({}): {why}", case.rule_id, case.title, case.info.display())?;
     }
-    writeln!(out, "{report}")?;
+    for case in &examples {
+        if let Err(why) = &case.outcome {
+            writeln!(out, "FAIL {} ({}): {why}", case.rule, case.file.display())?;
+        }
+    }
+    let example_failed = examples.iter().filter(|c| c.outcome.is_err()).count();
+    let passed = report.passed() + examples.len() - example_failed;
+    let failed = report.failed() + example_failed;
+    writeln!(out, "passed={passed} failed={failed} skipped={}", report.skipped())?;
     out.flush()?;
-    Ok(if report.failed() == 0 { Outcome::Success } else { Outcome::Partial })
+    Ok(if failed == 0 { Outcome::Success } else { Outcome::Partial })
 }
 
 /// Decodes a regression test file: the `.evtx` itself, else the `evtx_dump` JSON next to it.
