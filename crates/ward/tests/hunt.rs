@@ -294,14 +294,14 @@ fn rules_test_runs_the_rule_pack_examples() {
 }
 
 fn copy_dir(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
+    for entry in std::fs::read_dir(from).expect("pack readable") {
+        let entry = entry.expect("directory entry");
         let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
+        if entry.file_type().expect("file type").is_dir() {
+            std::fs::create_dir_all(&target).expect("copy dir");
             copy_dir(&entry.path(), &target);
         } else {
-            std::fs::copy(entry.path(), target).unwrap();
+            std::fs::copy(entry.path(), target).expect("copy file");
         }
     }
 }
