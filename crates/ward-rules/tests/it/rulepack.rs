@@ -294,16 +294,16 @@ fn the_pack_on_the_suricata_sample() {
 /// The sshd auth.log fixture. Expected: 3 failures: "Failed password" for invalid user oracle
 /// from 203.0.113.45, for root from 198.51.100.23, and the "message repeated 2 times: [ Failed
 /// password for root … ]" line (the decoder reads the inner message; one event, though it stands
-/// for two failures). The `sshd-session[2211]: Failed publickey` line is not routed: the
-/// `linux/sshd` logsource names the program `sshd` only. 3 accepted logins (deploy, alice,
-/// carol). Three failures do not make a brute force (5 are needed).
+/// for two failures), plus the OpenSSH 9.8+ `sshd-session[2211]: Failed publickey` line, which
+/// the `linux/sshd` logsource routes like `sshd`. 3 accepted logins (deploy, alice, carol).
+/// Four failures do not make a brute force (5 are needed).
 #[test]
 fn the_pack_on_the_auth_log() {
     let pack = Pack::load();
     let events = decode_file(&root().join("testdata/syslog/auth.log"), "syslog");
     assert_eq!(
         counts(&pack, &events),
-        expect(&[("SSH Authentication Failed", 3), ("SSH Login Accepted", 3)])
+        expect(&[("SSH Authentication Failed", 4), ("SSH Login Accepted", 3)])
     );
 }
 
