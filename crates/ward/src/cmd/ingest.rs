@@ -61,9 +61,11 @@ impl Sink for FileSink {
     }
 
     fn detected(&mut self, path: &str, kind: Option<SourceKind>) {
-        if let Some(kind) = kind {
-            self.bar.println(format!("{path}: detected {kind}"));
-        }
+        let line = match kind {
+            Some(kind) => format!("{path}: detected {kind}"),
+            None => format!("{path}: format not recognised (dead-lettered)"),
+        };
+        if self.bar.is_hidden() { eprintln!("{line}") } else { self.bar.println(line) }
     }
 
     fn progress(&mut self, bytes: u64) {
