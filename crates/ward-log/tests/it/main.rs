@@ -5,3 +5,4 @@ mod crash;
 mod embedded;
 mod nats;
 mod redis;
+mod server;

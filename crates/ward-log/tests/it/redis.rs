@@ -4,11 +4,10 @@
 //! When no server listens there the tests print "skipping: …" and pass, except under `CI=true`
 //! where they fail: CI must start the server.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
-
 use async_trait::async_trait;
-use ward_log::conformance::{self, Harness};
+use ward_log::conformance;
+
+use crate::server::{self, Connect, ServerHarness};
 use ward_log::redis::RedisLog;
 use ward_log::{Durability, Log, LogLayout, Record, RetentionPolicy, Topic, TopicConfig};
 
@@ -16,28 +15,12 @@ fn url() -> String {
     std::env::var("WARD_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
 }
 
-/// Whether the server's port accepts connections; under `CI=true` an unreachable server fails.
 async fn reachable() -> bool {
-    let url = url();
-    let addr = url.trim_start_matches("redis://").trim_end_matches('/').to_owned();
-    match tokio::net::TcpStream::connect(&addr).await {
-        Ok(_) => true,
-        Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("Redis at {url} not reachable under CI: {e}")
-        }
-        Err(e) => {
-            eprintln!("skipping: Redis at {url} not reachable: {e}");
-            false
-        }
-    }
+    server::reachable("Redis", &url()).await
 }
 
-/// A prefix no other test (or test run) uses.
 fn unique_prefix() -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let nanos =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-    format!("wardtest:{}-{nanos:x}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+    server::unique_prefix("wardtest:")
 }
 
 async fn open(prefix: &str, layout: LogLayout) -> RedisLog {
@@ -61,24 +44,14 @@ async fn xpending(key: &str, group: &str) -> Pending {
     ::redis::cmd("XPENDING").arg(key).arg(group).query_async(&mut raw().await).await.expect("xpending")
 }
 
-/// Conformance harness: each `fresh` log lives under a new prefix; all are deleted at the end.
-#[derive(Default)]
-struct Redis {
-    prefix: String,
-    logs: Vec<RedisLog>,
-}
-
 #[async_trait]
-impl Harness for Redis {
-    async fn fresh(&mut self) -> Arc<dyn Log> {
-        self.prefix = unique_prefix();
-        let log = open(&self.prefix, LogLayout::conformance()).await;
-        self.logs.push(log.clone());
-        Arc::new(log)
+impl Connect for RedisLog {
+    fn new_prefix() -> String {
+        unique_prefix()
     }
 
-    async fn reopen(&mut self) -> Arc<dyn Log> {
-        Arc::new(open(&self.prefix, LogLayout::conformance()).await)
+    async fn open(prefix: &str, layout: LogLayout) -> Self {
+        open(prefix, layout).await
     }
 }
 
@@ -87,7 +60,7 @@ async fn redis_passes_the_conformance_suite() {
     if !reachable().await {
         return;
     }
-    let mut harness = Redis::default();
+    let mut harness = ServerHarness::<RedisLog>::default();
     conformance::run(&mut harness).await;
     for log in harness.logs {
         log.delete_keys().await.expect("delete test keys");
