@@ -74,7 +74,10 @@ fn measure_rules(dir: &Path, pipeline: &Pipeline) -> RuleSet {
 }
 
 fn corpus(regression: &Path, otrf: &Path) -> Vec<Event> {
-    let ctx = DecodeContext::new(TenantId::default(), Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().expect("a valid fixed date"));
+    let ctx = DecodeContext::new(
+        TenantId::default(),
+        Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().expect("a valid fixed date"),
+    );
     let mut json = Vec::new();
     collect(regression, "json", &mut json);
     let mut zips = Vec::new();
