@@ -7,9 +7,14 @@
 mod event;
 mod field;
 mod ids;
+mod incident;
 mod raw;
 
 pub use event::{Event, ModelError};
 pub use field::{FieldValue, Fields, cmp_path};
 pub use ids::{EventId, InvalidTenant, TenantId};
+pub use incident::{
+    AlertRecord, Entities, ExtractedIocs, Factor, Incident, IncidentStatus, InvalidTransition, Severity,
+    SignalKind, Triage, UnknownName, Verdict, add_entity, merge_entities,
+};
 pub use raw::RawEnvelope;
