@@ -5,8 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export WARD_SHARED_DATA="${WARD_SHARED_DATA:-$(cd .. && pwd)/shared/data}"
 if cargo nextest --version >/dev/null 2>&1; then
-  cargo nextest run --workspace --locked --no-fail-fast
-  cargo test --workspace --locked --doc
+  cargo nextest run --workspace --all-features --locked --no-fail-fast
+  cargo test --workspace --all-features --locked --doc
 else
-  cargo test --workspace --locked --no-fail-fast
+  cargo test --workspace --all-features --locked --no-fail-fast
 fi

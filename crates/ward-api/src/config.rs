@@ -21,6 +21,18 @@ pub struct ServerConfig {
     pub max_decompressed_bytes: usize,
     /// Time allowed to receive a request body, seconds; slower answers 408.
     pub body_timeout_secs: u64,
+    /// `[server.tls]`: serve HTTPS with this certificate and key.
+    pub tls: Option<TlsConfig>,
+}
+
+/// `[server.tls]`: PEM files of the server certificate (chain) and its private key.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// Certificate chain, PEM (leaf first).
+    pub cert: PathBuf,
+    /// Private key, PEM (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
 }
 
 impl Default for ServerConfig {
@@ -30,6 +42,7 @@ impl Default for ServerConfig {
             max_body_bytes: 10 << 20,
             max_decompressed_bytes: 64 << 20,
             body_timeout_secs: 30,
+            tls: None,
         }
     }
 }

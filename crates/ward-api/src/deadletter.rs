@@ -106,6 +106,11 @@ impl DeadLetterStore for FileDeadLetters {
 }
 
 impl FileDeadLetters {
+    /// The file it appends to.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     fn error(&self, source: std::io::Error) -> DeadLetterError {
         DeadLetterError { path: self.path.display().to_string(), source }
     }

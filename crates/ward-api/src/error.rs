@@ -125,6 +125,57 @@ pub enum ApiError {
         /// When to retry.
         retry_after: Duration,
     },
+    /// No usable credential on an `/api/*` route.
+    #[error("{0}")]
+    Unauthenticated(&'static str),
+    /// Login with a wrong name, password or tenant (one answer for all three).
+    #[error("invalid tenant, user name or password")]
+    InvalidCredentials,
+    /// The caller's role may not use this route.
+    #[error("role {role} may not {method} {route}")]
+    Forbidden {
+        /// The caller's role.
+        role: &'static str,
+        /// The method.
+        method: String,
+        /// The route template.
+        route: String,
+    },
+    /// No such object for this tenant (another tenant's object answers this too).
+    #[error("{0} not found")]
+    NotFound(String),
+    /// An incident status change the lifecycle forbids.
+    #[error(transparent)]
+    InvalidTransition(#[from] ward_model::InvalidTransition),
+    /// The request conflicts with the current state (duplicate name, merged incident, …).
+    #[error("{0}")]
+    Conflict(String),
+    /// The request is well-formed but its values are invalid.
+    #[error("{0}")]
+    Invalid(String),
+    /// Too many login attempts for this user or from this address.
+    #[error("too many login attempts; retry after {} s", retry_secs(.retry_after))]
+    LoginRateLimited {
+        /// When to retry.
+        retry_after: Duration,
+    },
+    /// The server runs without the port behind this route (responder, features, assets, ATT&CK).
+    #[error("{0} is not configured on this server")]
+    PortUnavailable(&'static str),
+    /// This caller may not do this to this object (e.g. approve their own high-risk request).
+    #[error("{0}")]
+    Refused(String),
+    /// Input records with problems; the answer lists each (line or record, column, reason).
+    #[error("{message}")]
+    InvalidRecords {
+        /// Every problem, as text.
+        message: String,
+        /// Every problem: `{"line","column","reason"}`.
+        problems: Vec<serde_json::Value>,
+    },
+    /// The server runs without the state store, so `/api/*` routes are off.
+    #[error("the API is not configured on this server")]
+    ApiNotConfigured,
     /// A bug or an unexpected failure; details are logged, not returned.
     #[error("internal error")]
     Internal,
@@ -150,6 +201,19 @@ impl ApiError {
             Self::UnsupportedSource(_) => (StatusCode::BAD_REQUEST, "unsupported_source"),
             Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             Self::Unavailable { code, .. } => (StatusCode::SERVICE_UNAVAILABLE, code),
+            Self::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            Self::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
+            Self::Forbidden { .. } => (StatusCode::FORBIDDEN, "forbidden"),
+            Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            Self::InvalidTransition(_) => (StatusCode::CONFLICT, "invalid_transition"),
+            Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            Self::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request"),
+            Self::LoginRateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "login_rate_limited"),
+            Self::ApiNotConfigured | Self::PortUnavailable(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "api_unavailable")
+            }
+            Self::Refused(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            Self::InvalidRecords { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request"),
             Self::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -161,9 +225,20 @@ impl ApiError {
 
     fn retry_after(&self) -> Option<Duration> {
         match self {
-            Self::RateLimited { retry_after } | Self::Unavailable { retry_after, .. } => Some(*retry_after),
+            Self::RateLimited { retry_after }
+            | Self::LoginRateLimited { retry_after }
+            | Self::Unavailable { retry_after, .. } => Some(*retry_after),
             _ => None,
         }
+    }
+}
+
+impl ApiError {
+    /// An unexpected failure at `context`: logged here (the one place it is handled), answered
+    /// as a bare 500.
+    pub fn internal(context: &str, error: &dyn std::fmt::Display) -> Self {
+        tracing::error!(%context, %error, "internal error");
+        Self::Internal
     }
 }
 
@@ -176,7 +251,11 @@ impl From<AuthFailure> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
-        let body = json!({ "error": { "code": code, "message": self.to_string() } });
+        let mut error = json!({ "code": code, "message": self.to_string() });
+        if let Self::InvalidRecords { problems, .. } = &self {
+            error["problems"] = json!(problems);
+        }
+        let body = json!({ "error": error });
         let mut response = (status, Json(body)).into_response();
         if let Some(after) = self.retry_after() {
             let secs = retry_secs(&after).max(1);

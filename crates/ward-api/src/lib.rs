@@ -14,28 +14,37 @@
 //! | `GET /health` | 200 |
 //! | `GET /ready` | 200, 503 |
 //! | `GET /metrics` | 200 (Prometheus text) |
+//! | `/api/*` (see [`api::matrix::ROUTES`]) | JSON; bearer API key or session cookie; roles checked |
 //!
 //! API Boundary: a 202 means every record of the request is durable — valid ones in the
 //! `raw_events` topic, invalid ones in the dead-letter store — so a client retries only on
 //! 429, 503 or a lost connection, and retried records are at-least-once.
 
+pub mod api;
 pub mod auth;
+pub mod backend;
 pub mod config;
 pub mod crypto;
 pub mod deadletter;
 mod error;
 mod health;
+pub mod identity;
 pub mod ingest;
 pub mod limits;
 pub mod master_key;
+pub mod openapi;
 pub mod registry;
 pub mod signing;
 mod state;
+pub mod stream;
 pub mod telemetry;
+pub mod tls;
 
+pub use api::{ApiConfig, ApiPorts, PipelineStats};
 pub use error::{ApiError, AuthFailure};
 pub use master_key::{KeyError, KeyOrigin, MasterKey};
 pub use state::{AppState, BuildError, Clock, Ports, Settings, SystemClock};
+pub use stream::{StreamHub, StreamMessage, StreamTopic};
 
 use std::time::Instant;
 
@@ -48,6 +57,7 @@ use axum::routing::{get, post};
 /// The whole API.
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .merge(api::router(state.clone()))
         .route("/ingest/multi", post(ingest::multi))
         .route("/ingest/{source}", post(ingest::source))
         .route("/api/webhooks/{name}", post(ingest::webhook))

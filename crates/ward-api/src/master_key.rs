@@ -48,7 +48,7 @@ pub enum KeyOrigin {
 }
 
 /// The AES-256-GCM key for secrets at rest. Its material lives inside aws-lc and never prints.
-pub struct MasterKey(LessSafeKey);
+pub struct MasterKey(LessSafeKey, aws_lc_rs::hmac::Key);
 
 impl std::fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -63,7 +63,15 @@ impl MasterKey {
     /// [`KeyError::Crypto`] if aws-lc refuses the key.
     pub fn from_bytes(bytes: &[u8; 32]) -> Result<Self, KeyError> {
         let unbound = UnboundKey::new(&AES_256_GCM, bytes).map_err(|_| KeyError::Crypto("aes key"))?;
-        Ok(Self(LessSafeKey::new(unbound)))
+        let derive = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, bytes);
+        Ok(Self(LessSafeKey::new(unbound), derive))
+    }
+
+    /// A 32-byte subkey for one `purpose` (HMAC-SHA256 of the purpose under the master key), so
+    /// other secrets — the audit checkpoint key, say — follow the master key without being
+    /// stored anywhere.
+    pub fn derive(&self, purpose: &str) -> Zeroizing<Vec<u8>> {
+        Zeroizing::new(aws_lc_rs::hmac::sign(&self.1, purpose.as_bytes()).as_ref().to_vec())
     }
 
     /// Parses a configured key: 64 hex digits or base64 of 32 bytes.

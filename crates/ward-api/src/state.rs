@@ -14,13 +14,16 @@ use ward_decode::SourceKind;
 use ward_log::Log;
 use ward_model::TenantId;
 
+use crate::api::{ApiConfig, ApiContext, ApiPorts};
 use crate::auth::Authenticator;
 use crate::config::{IngestConfig, SecurityConfig, ServerConfig, WebhookConfig};
 use crate::crypto::SigningKey;
 use crate::deadletter::DeadLetterStore;
+use crate::error::ApiError;
 use crate::ingest::items::{Decoders, SourceDecoder};
 use crate::limits::{Admission, RateLimits};
 use crate::registry::DeviceStore;
+use crate::stream::StreamHub;
 
 /// The time source (a port, so tests can fix it).
 pub trait Clock: Send + Sync {
@@ -105,6 +108,8 @@ pub(crate) struct Limits {
 
 pub(crate) struct Inner {
     pub log: Arc<dyn Log>,
+    pub devices: Arc<dyn DeviceStore>,
+    pub api: Option<ApiContext>,
     pub dead_letters: Arc<dyn DeadLetterStore>,
     pub clock: Arc<dyn Clock>,
     pub metrics: PrometheusHandle,
@@ -126,6 +131,29 @@ impl AppState {
     /// # Errors
     /// [`BuildError`] listing every invalid setting, or a decoder that cannot be built.
     pub fn new(ports: Ports, settings: &Settings) -> Result<Self, BuildError> {
+        Self::build(ports, settings, None)
+    }
+
+    /// Builds the state with the `/api/*` routes on: [`AppState::new`] plus the stores and
+    /// channels of [`ApiPorts`] and the `[api]` settings.
+    ///
+    /// # Errors
+    /// [`BuildError`] as for [`AppState::new`], or invalid `[api]` settings.
+    pub fn with_api(
+        ports: Ports,
+        settings: &Settings,
+        api: ApiPorts,
+        config: &ApiConfig,
+    ) -> Result<Self, BuildError> {
+        let errors = config.validate();
+        if !errors.is_empty() {
+            return Err(BuildError::Invalid(errors));
+        }
+        let tls = settings.server.tls.is_some();
+        Self::build(ports, settings, Some(ApiContext::new(api, config, tls)))
+    }
+
+    fn build(ports: Ports, settings: &Settings, api: Option<ApiContext>) -> Result<Self, BuildError> {
         let (server, ingest, security) = (&settings.server, &settings.ingest, &settings.security);
         let errors = crate::config::validate(server, ingest, security, &settings.webhooks);
         let per_sec = NonZeroU32::new(ingest.rate_limit_events_per_sec);
@@ -150,6 +178,8 @@ impl AppState {
         );
         Ok(Self(Arc::new(Inner {
             log: ports.log,
+            devices: Arc::clone(&ports.devices),
+            api,
             dead_letters: ports.dead_letters,
             clock: ports.clock,
             metrics: ports.metrics,
@@ -166,6 +196,16 @@ impl AppState {
                 retry_after,
             },
         })))
+    }
+
+    /// The `/api/*` context, or 503 `api_unavailable` when the server runs without it.
+    pub(crate) fn api(&self) -> Result<&ApiContext, ApiError> {
+        self.0.api.as_ref().ok_or(ApiError::ApiNotConfigured)
+    }
+
+    /// The stream hub, when the API is on (the pipeline publishes into it).
+    pub fn hub(&self) -> Option<&StreamHub> {
+        self.0.api.as_ref().map(|a| &a.hub)
     }
 
     pub(crate) fn log(&self) -> &Arc<dyn Log> {

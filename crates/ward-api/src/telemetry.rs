@@ -77,3 +77,28 @@ pub fn log_size(topic: &'static str, bytes: u64, records: u64) {
     gauge!("ward_log_size_bytes", "topic" => topic).set(bytes as f64);
     gauge!("ward_log_records", "topic" => topic).set(records as f64);
 }
+
+/// A login attempt refused with 429.
+pub fn login_rate_limited() {
+    counter!("ward_api_login_rate_limited_total").increment(1);
+}
+
+/// A login attempt, by outcome (`ok`, `failed`, `rate_limited`).
+pub fn login(outcome: &'static str) {
+    counter!("ward_api_logins_total", "outcome" => outcome).increment(1);
+}
+
+/// An `/api/*` request refused: 401 (`unauthenticated`) or 403 (`forbidden`).
+pub fn api_refused(reason: &'static str) {
+    counter!("ward_api_refused_total", "reason" => reason).increment(1);
+}
+
+/// Connected `/api/stream` WebSocket clients.
+pub fn stream_clients(delta: f64) {
+    gauge!("ward_api_stream_clients").increment(delta);
+}
+
+/// Stream messages a slow WebSocket client missed.
+pub fn stream_lagged(skipped: u64) {
+    counter!("ward_api_stream_lagged_total").increment(skipped);
+}

@@ -12,6 +12,9 @@ pub fn detect(head: &[u8]) -> Option<SourceKind> {
     if head.starts_with(b"ElfFile\0") {
         return Some(SourceKind::Evtx);
     }
+    if ward_flow::capture::is_capture(head) {
+        return Some(SourceKind::Pcap);
+    }
     let text = head.trim_ascii_start();
     let first_line = text.split(|&b| b == b'\n').next().unwrap_or_default();
     let has = |needle: &str| memmem::find(text, needle.as_bytes()).is_some();
@@ -83,6 +86,8 @@ mod tests {
             (b"Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster", Some(SourceKind::Syslog)),
             (br#"{"anything":1}"#, Some(SourceKind::Json)),
             (b"just some words", None),
+            (b"\xd4\xc3\xb2\xa1\x02\x00\x04\x00", Some(SourceKind::Pcap)),
+            (b"\x0a\x0d\x0d\x0a\x1c\x00\x00\x00", Some(SourceKind::Pcap)),
         ];
         for (head, want) in cases {
             assert_eq!(detect(head), *want, "{}", String::from_utf8_lossy(head));

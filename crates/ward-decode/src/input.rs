@@ -30,12 +30,16 @@ pub enum DirFilter {
     TextLogs,
     /// Windows event logs: `.evtx` (and in `.zip`).
     Evtx,
+    /// Packet captures and raw NetFlow/IPFIX payloads: `.pcap`, `.pcapng`, `.cap`, `.dat`
+    /// (and their `.gz`/`.zip` forms).
+    Captures,
     /// Everything a decoder could read (used by `--source auto`, which then detects per file).
     Any,
 }
 
 const JSON_EXT: &[&str] = &["json", "jsonl", "ndjson", "eve", "log"];
 const TEXT_EXT: &[&str] = &["log", "txt", "syslog", "cef"];
+const CAPTURE_EXT: &[&str] = &["pcap", "pcapng", "cap", "dat"];
 const PAPERWORK: &[&str] = &["license", "readme", "copying", "notice", "source"];
 
 impl DirFilter {
@@ -57,7 +61,13 @@ impl DirFilter {
             Self::JsonLogs => json || zip,
             Self::TextLogs => text || zip,
             Self::Evtx => ext == Some("evtx") || zip,
-            Self::Any => json || zip || ext.is_some_and(|e| TEXT_EXT.contains(&e)) || ext == Some("evtx"),
+            Self::Captures => ext.is_some_and(|e| CAPTURE_EXT.contains(&e)) || zip,
+            Self::Any => {
+                json || zip
+                    || ext.is_some_and(|e| TEXT_EXT.contains(&e))
+                    || ext == Some("evtx")
+                    || ext.is_some_and(|e| e.starts_with("pcap") || e == "cap")
+            }
         }
     }
 }
@@ -178,6 +188,10 @@ mod tests {
             ("x.evtx", DirFilter::Evtx, true),
             ("x.evtx", DirFilter::Any, true),
             (".hidden.json", DirFilter::Any, false),
+            ("export.pcapng", DirFilter::Captures, true),
+            ("ipfix_tpl.dat", DirFilter::Captures, true),
+            ("eve.json", DirFilter::Captures, false),
+            ("input.pcap", DirFilter::Any, true),
         ];
         for (name, filter, want) in cases {
             assert_eq!(filter.accepts(Path::new(name)), want, "{name} with {filter:?}");

@@ -26,11 +26,15 @@ pub enum SourceKind {
     Cef,
     /// Any JSON, mapped by a declarative mapping file.
     Json,
+    /// NetFlow v5/v9 and IPFIX export packets (in pcap/pcapng captures or raw payload files).
+    Netflow,
+    /// Packet captures (pcap/pcapng) turned into flows and protocol metadata.
+    Pcap,
 }
 
 impl SourceKind {
     /// All kinds, in CLI order.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 10] = [
         Self::Cowrie,
         Self::Suricata,
         Self::Osquery,
@@ -39,6 +43,8 @@ impl SourceKind {
         Self::Syslog,
         Self::Cef,
         Self::Json,
+        Self::Netflow,
+        Self::Pcap,
     ];
 
     /// The CLI and `ward.source` name.
@@ -52,6 +58,8 @@ impl SourceKind {
             Self::Syslog => "syslog",
             Self::Cef => "cef",
             Self::Json => "json",
+            Self::Netflow => "netflow",
+            Self::Pcap => "pcap",
         }
     }
 
@@ -73,6 +81,8 @@ impl SourceKind {
             Self::Syslog => Box::new(sources::syslog::SyslogDecoder),
             Self::Cef => Box::new(sources::cef::CefDecoder),
             Self::Json => Box::new(sources::json::JsonDecoder::from_mapping_file(mapping)?),
+            Self::Netflow => Box::new(sources::netflow::NetflowDecoder::default()),
+            Self::Pcap => Box::new(sources::pcap::PcapDecoder::default()),
         })
     }
 }
@@ -85,7 +95,9 @@ impl fmt::Display for SourceKind {
 
 /// A source name that Ward has no decoder for.
 #[derive(Debug, thiserror::Error)]
-#[error("unknown source {0:?} (known: cowrie, suricata, osquery, evtx, winlog, syslog, cef, json)")]
+#[error(
+    "unknown source {0:?} (known: cowrie, suricata, osquery, evtx, winlog, syslog, cef, json, netflow, pcap)"
+)]
 pub struct UnknownSource(pub String);
 
 impl FromStr for SourceKind {

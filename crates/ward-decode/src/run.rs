@@ -171,6 +171,7 @@ fn dir_filter(kind: SourceKind) -> DirFilter {
     match kind {
         SourceKind::Evtx => DirFilter::Evtx,
         SourceKind::Syslog | SourceKind::Cef => DirFilter::TextLogs,
+        SourceKind::Netflow | SourceKind::Pcap => DirFilter::Captures,
         _ => DirFilter::JsonLogs,
     }
 }
@@ -220,6 +221,47 @@ pub fn decode_stream(
         }
     };
     let mut evtx_size = 0;
+    if let Some(binary) = decoder.binary() {
+        let mut counted = Counted { inner: reader, read: 0 };
+        let read = binary.decode_stream(&mut counted, &opts.ctx, &mut |loc, result| match result {
+            Ok(ev) => {
+                decoded += 1;
+                sink.event(ev);
+            }
+            Err(e) => {
+                rejected += 1;
+                metrics::counter!("ward_decode_rejected_total", "source" => source, "reason" => e.label())
+                    .increment(1);
+                let reason = e.to_string();
+                sink.reject(Rejection {
+                    path: name.to_owned(),
+                    line: loc.line,
+                    offset: loc.offset,
+                    reason,
+                    source,
+                });
+            }
+        });
+        let size = counted.read;
+        if let Err(e) = read {
+            rejected += 1;
+            metrics::counter!("ward_decode_rejected_total", "source" => source, "reason" => "read")
+                .increment(1);
+            sink.reject(Rejection {
+                path: name.to_owned(),
+                line: 0,
+                offset: size,
+                reason: e.to_string(),
+                source,
+            });
+        }
+        metrics::counter!("ward_decode_events_total", "source" => source).increment(decoded);
+        stats.decoded += decoded;
+        stats.rejected += rejected;
+        stats.bytes += size;
+        stats.elapsed += started.elapsed();
+        return;
+    }
     let read = match decoder.framing() {
         Framing::Lines => {
             frame::for_each_line(reader, opts.max_record_bytes, &mut on_record).map_err(|e| e.to_string())
@@ -250,6 +292,30 @@ pub fn decode_stream(
     stats.rejected += rejected;
     stats.bytes += last_end;
     stats.elapsed += started.elapsed();
+}
+
+/// A reader that counts the bytes consumed through it (binary decoders read inputs themselves).
+struct Counted<'a> {
+    inner: &'a mut dyn BufRead,
+    read: u64,
+}
+
+impl std::io::Read for Counted<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+impl BufRead for Counted<'_> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+    fn consume(&mut self, amt: usize) {
+        self.read += amt as u64;
+        self.inner.consume(amt);
+    }
 }
 
 /// Decodes one in-memory buffer as if it were a file named `name` (tests, benchmarks, HTTP).

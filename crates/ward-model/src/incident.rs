@@ -50,8 +50,7 @@ pub enum Severity {
 
 impl Severity {
     /// Every severity, lowest first.
-    pub const ALL: [Severity; 5] =
-        [Self::Informational, Self::Low, Self::Medium, Self::High, Self::Critical];
+    pub const ALL: [Severity; 5] = [Self::Informational, Self::Low, Self::Medium, Self::High, Self::Critical];
 
     /// The lowercase name used in JSON, SQL and metrics labels.
     pub fn as_str(self) -> &'static str {

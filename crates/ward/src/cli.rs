@@ -56,6 +56,151 @@ pub enum Command {
     /// Check Sigma rules, or run their regression tests.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Replay the bundled real events into a running `ward serve` and show the incidents.
+    Demo(DemoArgs),
+    /// Rebuild derived state (alerts, incidents) by replaying the durable log from an offset.
+    Replay(ReplayArgs),
+    /// Manage API users (passwords for `POST /api/auth/login`).
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// Manage API keys (`Authorization: Bearer <key>`).
+    #[command(subcommand)]
+    Apikeys(ApikeysCommand),
+    /// Check the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Create certificates for HTTPS.
+    #[command(subcommand)]
+    Certs(CertsCommand),
+    /// Rolling-window entity features (`get`) and point-in-time Parquet exports (`export`).
+    #[command(subcommand)]
+    Features(crate::cmd::features::FeaturesCommand),
+    /// Run, list, show and roll back response actions.
+    #[command(subcommand)]
+    Actions(crate::cmd::actions::ActionsCommand),
+    /// List, approve, reject or cancel actions waiting for a human.
+    #[command(subcommand)]
+    Approvals(crate::cmd::approvals::ApprovalsCommand),
+    /// Stop every response action at once (`on`), allow them again (`off`), or show (`status`).
+    Killswitch(crate::cmd::killswitch::KillswitchArgs),
+    /// Test response policies against their fixtures.
+    #[command(subcommand)]
+    Policy(crate::cmd::policy::PolicyCommand),
+    /// Train, score, register, promote, roll back and retrain learned models.
+    #[command(subcommand)]
+    Model(crate::cmd::model::ModelCommand),
+    /// Evaluate models on public data sets (precision, recall, F1, FPR, accuracy).
+    #[command(subcommand)]
+    Eval(crate::cmd::eval::EvalCommand),
+}
+
+/// `ward users …`.
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Create a user; prints the password once (generated when not given).
+    Add(UsersAddArgs),
+    /// List a tenant's users.
+    List(TenantListArgs),
+}
+
+/// `ward users add`.
+#[derive(Debug, Args)]
+pub struct UsersAddArgs {
+    /// Tenant (created if new).
+    #[arg(long)]
+    pub tenant: String,
+    /// Login name.
+    #[arg(long)]
+    pub name: String,
+    /// admin, analyst, responder or viewer.
+    #[arg(long)]
+    pub role: String,
+    /// Password (default: a generated one; prefer `WARD_USER_PASSWORD` over the flag).
+    #[arg(long, env = "WARD_USER_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+    /// Print `{"user":…,"password":…}`.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A `--tenant` and `--json` pair for listings.
+#[derive(Debug, Args)]
+pub struct TenantListArgs {
+    /// Tenant.
+    #[arg(long)]
+    pub tenant: String,
+    /// Print JSON lines.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `ward apikeys …`.
+#[derive(Debug, Subcommand)]
+pub enum ApikeysCommand {
+    /// Create a key; prints it once.
+    Create(ApikeysCreateArgs),
+    /// List a tenant's keys (never the keys themselves).
+    List(TenantListArgs),
+    /// Revoke a key.
+    Revoke(ApikeysRevokeArgs),
+}
+
+/// `ward apikeys create`.
+#[derive(Debug, Args)]
+pub struct ApikeysCreateArgs {
+    /// Tenant (created if new).
+    #[arg(long)]
+    pub tenant: String,
+    /// admin, analyst, responder or viewer.
+    #[arg(long)]
+    pub role: String,
+    /// A label for the key.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Lifetime, e.g. `90d`, `12h` (default: no expiry).
+    #[arg(long)]
+    pub expires: Option<String>,
+    /// Print `{"id":…,"key":…}`.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `ward apikeys revoke`.
+#[derive(Debug, Args)]
+pub struct ApikeysRevokeArgs {
+    /// Tenant of the key.
+    #[arg(long)]
+    pub tenant: String,
+    /// Key id (as printed by `create` and `list`).
+    pub id: String,
+}
+
+/// `ward audit …`.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the hash chain: `audit ok records=N`, or exit 1 naming the first broken record.
+    Verify,
+}
+
+/// `ward certs …`.
+#[derive(Debug, Subcommand)]
+pub enum CertsCommand {
+    /// Create a local CA and a certificate for localhost, 127.0.0.1 and ::1 (for trying HTTPS).
+    Dev(CertsDevArgs),
+}
+
+/// `ward certs dev`.
+#[derive(Debug, Args)]
+pub struct CertsDevArgs {
+    /// Output directory (default: `<data-dir>/certs`).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// More host names or addresses for the server certificate (repeatable).
+    #[arg(long = "name")]
+    pub names: Vec<String>,
+    /// Validity, days.
+    #[arg(long, default_value_t = 825)]
+    pub days: u32,
 }
 
 /// `ward hunt`.
@@ -381,4 +526,26 @@ pub enum BenchFormat {
     Jsonl,
     /// A markdown table (for docs/benchmarks.md).
     Markdown,
+}
+
+/// `ward demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Server base URL (default: `http://` + `server.listen` from the configuration).
+    #[arg(long)]
+    pub url: Option<String>,
+    /// Tenant the demo events belong to (created if missing).
+    #[arg(long, default_value = "demo")]
+    pub tenant: String,
+    /// How long to wait for incidents, in seconds.
+    #[arg(long = "timeout", default_value_t = 60)]
+    pub timeout_secs: u64,
+}
+
+/// `ward replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// First `raw_events` offset to replay (0 = everything still retained).
+    #[arg(long = "from", default_value_t = 0)]
+    pub from: u64,
 }

@@ -29,6 +29,55 @@ pub struct Config {
     pub log: LogConfig,
     /// Webhooks by name (`POST /api/webhooks/NAME`).
     pub webhooks: BTreeMap<String, WebhookConfig>,
+    /// The state store (`[store]`).
+    pub store: StoreConfig,
+    /// Decision and response (`[respond]`, `[respond.nftables]`, …).
+    pub respond: ward_respond::RespondConfig,
+    /// The analyst API: sessions, login limits, listing bounds (`[api]`).
+    pub api: ward_api::ApiConfig,
+    /// Which detection rules `ward serve` runs (`[detect]`).
+    pub detect: DetectConfig,
+    /// Pipeline batching, correlation and fusion (`[pipeline]`).
+    pub pipeline: ward_pipeline::PipelineConfig,
+    /// Incident grouping (`[incidents]`).
+    pub incidents: ward_pipeline::IncidentsConfig,
+    /// Built-in and optional LLM triage (`[triage]`, `[triage.llm]`).
+    pub triage: ward_pipeline::TriageConfig,
+    /// Enrichment: GeoIP, threat intel, assets, dedupe, sessions, privacy (`[enrich]`).
+    pub enrich: ward_enrich::EnrichConfig,
+    /// The online feature store (`[features] online = "memory" | "redis://…"`).
+    pub features: ward_features::FeaturesConfig,
+    /// The offline Parquet store (`[offline] url = "file:///…" | "s3://bucket/prefix"`).
+    pub offline: ward_features::OfflineConfig,
+    /// The NetFlow v5/v9/IPFIX collector; present = on (`[flow] listen = ["0.0.0.0:2055"]`).
+    pub flow: Option<ward_flow::collector::CollectorConfig>,
+}
+
+/// `[detect]`: the rules the pipeline's `detect` stage runs.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DetectConfig {
+    /// Run the rule pack compiled into the binary (`rules/` of the source tree).
+    pub builtin: bool,
+    /// More Sigma rule files or folders (recursive).
+    pub rules: Vec<PathBuf>,
+    /// Logsource pipelines: shipped names or files (empty = every shipped pipeline).
+    pub pipelines: Vec<String>,
+}
+
+impl Default for DetectConfig {
+    fn default() -> Self {
+        Self { builtin: true, rules: Vec::new(), pipelines: Vec::new() }
+    }
+}
+
+/// `[store]`: where users, incidents, alerts, actions and the audit log live.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// `sqlite://PATH` or `postgres://USER@HOST:PORT/DB`; unset = SQLite at
+    /// `<data-dir>/state/ward.db`.
+    pub url: Option<String>,
 }
 
 /// `[decode]`: limits and defaults for decoding.
@@ -126,6 +175,10 @@ impl Config {
         if !(url == "embedded" || url.starts_with("nats://") || url.starts_with("redis://")) {
             errors.push(format!("log.url: {url:?} is not `embedded`, `nats://…` or `redis://…`"));
         }
+        errors.extend(self.respond.validate());
+        errors.extend(self.api.validate());
+        errors.extend(self.features.validate());
+        errors.extend(self.offline.validate());
         errors
     }
 }

@@ -1,6 +1,7 @@
 //! `ward`: the command line and composition root. Only this crate reads the environment,
 //! parses arguments and picks adapters; libraries get everything they need passed in.
 
+mod builtin;
 mod cli;
 mod cmd;
 mod config;

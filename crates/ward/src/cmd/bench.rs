@@ -29,6 +29,8 @@ fn corpus_spec(kind: SourceKind) -> &'static [(&'static str, &'static str)] {
         SourceKind::Syslog => &[("logs/loghub_2k/OpenSSH", ".log"), ("logs/loghub_2k/Linux", ".log")],
         SourceKind::Cef => &[("testdata:cef", ".cef")],
         SourceKind::Json => &[("testdata:json", "ecs_documents.jsonl")],
+        SourceKind::Netflow => &[("network/netflow_vendor_samples/pcap", ".pcap")],
+        SourceKind::Pcap => &[("network/suricata_verify_eve", ".pcap")],
     }
 }
 

@@ -1,18 +1,32 @@
 //! One module per command; `run` is the single dispatch point.
 
+pub mod actions;
+mod apikeys;
+pub mod approvals;
+mod audit;
 mod bench;
 mod bench_ingest;
 mod bench_sigma;
+mod certs;
 mod config_check;
 mod decode;
+mod demo;
 mod devices;
+pub mod eval;
+pub mod features;
 mod hunt;
 mod ingest;
+pub mod killswitch;
 mod log;
+pub mod model;
+pub mod platform;
+pub mod policy;
 mod rules;
 mod rules_examples;
 mod send;
 mod serve;
+pub mod state;
+mod users;
 
 use std::collections::BTreeMap;
 
@@ -49,6 +63,21 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Hunt(args) => hunt::run(&args, &config),
         Command::Rules(RulesCommand::Check(args)) => rules::check(&args),
         Command::Rules(RulesCommand::Test(args)) => rules::test(&args),
+        Command::Demo(args) => demo::run(&args, &config, &data_dir),
+        Command::Replay(args) => serve::replay(&args, &config, &data_dir),
+        Command::Users(command) => users::run(&command, &config, &data_dir),
+        Command::Apikeys(command) => apikeys::run(&command, &config, &data_dir),
+        Command::Audit(command) => audit::run(&command, &config, &data_dir),
+        Command::Certs(command) => certs::run(&command, &data_dir),
+        Command::Actions(command) => actions::run(&command, &config, &data_dir),
+        Command::Approvals(command) => approvals::run(&command, &config, &data_dir),
+        Command::Killswitch(args) => killswitch::run(&args, &config, &data_dir),
+        Command::Policy(command) => policy::run(&command, &config),
+        Command::Model(command) => model::run(&command, &data_dir),
+        Command::Eval(command) => eval::run(&command),
+        Command::Features(command) => {
+            features::run(&command, &config.features, &config.offline, &config, &data_dir)
+        }
     }
 }
 

@@ -300,3 +300,38 @@ async fn post_once(target: &Target, body: &[u8]) -> Result<Attempt> {
 fn is_transient(e: &anyhow::Error) -> bool {
     e.downcast_ref::<reqwest::Error>().is_some_and(|e| e.is_connect() || e.is_timeout() || e.is_request())
 }
+
+/// Sends in-memory `records` of `kind` to `base_url` as signed, gzip'd batches of at most 500
+/// records (used by `ward demo`); returns (accepted, rejected).
+///
+/// # Errors
+/// As [`run`]: a refused request or one that still fails after every attempt.
+pub(super) async fn send_records(
+    base_url: &reqwest::Url,
+    device_id: &str,
+    secret: &SecretString,
+    kind: SourceKind,
+    records: &[&str],
+) -> Result<(u64, u64)> {
+    let target = Arc::new(Target {
+        client: reqwest::Client::builder().timeout(Duration::from_secs(60)).build()?,
+        url: base_url.join(&format!("ingest/{kind}")).context("building the ingest URL")?,
+        device_id: device_id.to_owned(),
+        secret: secret.clone(),
+        gzip: true,
+        framing: ward_api::ingest::items::http_framing(kind),
+        max_attempts: 10,
+    });
+    let (mut accepted, mut rejected) = (0, 0);
+    let origin: Arc<str> = Arc::from("demo");
+    for chunk in records.chunks(500) {
+        let mut batch = Batch::new();
+        for (i, record) in chunk.iter().enumerate() {
+            batch.push(record, &origin, i as u64 + 1);
+        }
+        let (_, answer, _) = send_batch(Arc::clone(&target), batch).await?;
+        accepted += answer.accepted;
+        rejected += answer.rejected;
+    }
+    Ok((accepted, rejected))
+}

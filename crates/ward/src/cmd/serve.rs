@@ -1,10 +1,12 @@
-//! `ward serve`: the composition root of the HTTP API. Configuration → log adapter → registry,
-//! dead letters and metrics → `ward_api::router` → a socket, until SIGTERM or Ctrl-C.
+//! `ward serve`: the composition root. Configuration → log adapter → state store and pipeline
+//! ([`super::platform`]) → registry, dead letters and metrics → `ward_api::router` → a socket
+//! (HTTP, or HTTPS with `[server.tls]`), until SIGTERM or Ctrl-C; then the pipeline drains.
 
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use ward_api::deadletter::FileDeadLetters;
@@ -13,7 +15,7 @@ use ward_api::{AppState, KeyOrigin, MasterKey, Ports, Settings, SystemClock};
 use ward_log::Log;
 
 use crate::Outcome;
-use crate::cli::ServeArgs;
+use crate::cli::{ReplayArgs, ServeArgs};
 use crate::config::Config;
 
 /// Runs `ward serve`.
@@ -28,16 +30,111 @@ pub fn run(args: &ServeArgs, config: &Config, data_dir: &Path) -> Result<Outcome
 }
 
 async fn serve(addr: SocketAddr, config: &Config, data_dir: &Path) -> Result<Outcome> {
+    ward_api::tls::install_crypto_provider();
     let log = open_log(config, data_dir).await?;
-    let app = build_app(config, data_dir, Arc::clone(&log))?;
-    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
-    let bound = listener.local_addr()?;
+    std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+    let key = master_key(config, data_dir)?;
+    let platform = super::platform::build(config, data_dir, Arc::clone(&log), &key).await?;
+    for p in &platform.rule_problems {
+        tracing::warn!(problem = %p, "rule not loaded");
+    }
+    if let Some((user, password)) = super::platform::bootstrap(&platform.store).await? {
+        eprintln!(
+            "created tenant `demo` and its first admin: user `{user}`, password `{password}` \
+             (shown only this once; log in with POST /api/auth/login)"
+        );
+    }
+    let hub = ward_api::stream::StreamHub::new(1024);
+    let api = platform.api_ports(data_dir, hub.clone())?;
+    let app = build_app_with(config, data_dir, Arc::clone(&log), Some(api), key)?;
+    let mut running = platform.start(Arc::clone(&log), hub);
+    running.respond(
+        platform.store.clone(),
+        super::actions::responder_over(config, data_dir, platform.store.clone())?,
+    );
+    let collector = match &config.flow {
+        Some(flow) => Some(start_collector(flow, Arc::clone(&log), data_dir).await?),
+        None => None,
+    };
+    tracing::info!(rules = platform.rules_loaded, store = ?platform.store.backend(), "pipeline running");
+    let served = match &config.server.tls {
+        Some(tls) => {
+            let server = ward_api::tls::TlsServer::bind(addr, &tls.cert, &tls.key)
+                .await
+                .with_context(|| format!("serving HTTPS on {addr}"))?;
+            announce(server.local_addr()?, data_dir, config)?;
+            server.run(app, shutdown_signal(), Duration::from_secs(10)).await.context("serving HTTPS")
+        }
+        None => {
+            let listener =
+                tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+            announce(listener.local_addr()?, data_dir, config)?;
+            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+                .with_graceful_shutdown(shutdown_signal())
+                .await
+                .context("serving HTTP")
+        }
+    };
+    tracing::info!("HTTP stopped; draining the pipeline");
+    if let Some((stop, task)) = collector {
+        let _ = stop.send(());
+        if let Err(e) = task.await {
+            tracing::error!(error = %e, "the flow collector ended abnormally");
+        }
+    }
+    running.shutdown().await;
+    platform.store.close().await;
+    served?;
+    tracing::info!("stopped");
+    Ok(Outcome::Success)
+}
+
+/// Binds the NetFlow/IPFIX collector and runs it until the returned sender fires.
+async fn start_collector(
+    flow: &ward_flow::collector::CollectorConfig,
+    log: Arc<dyn Log>,
+    data_dir: &Path,
+) -> Result<(tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>)> {
+    let collector = ward_flow::collector::Collector::bind(flow.clone()).context("[flow] collector")?;
+    for addr in collector.local_addrs() {
+        eprintln!("flow collector on udp {addr}");
+    }
+    let sink = Arc::new(super::platform::LogFlowSink::new(log, data_dir)?);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        collector
+            .run(sink, async move {
+                let _ = stopped.await;
+            })
+            .await;
+    });
+    Ok((stop, task))
+}
+
+/// Prints where the server listens (tests and scripts read this line).
+fn announce(bound: SocketAddr, data_dir: &Path, config: &Config) -> Result<()> {
     println!("listening on {bound}");
     std::io::stdout().flush()?;
     tracing::info!(%bound, data_dir = %data_dir.display(), log = %config.log.url, "serving");
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("serving HTTP")?;
-    tracing::info!("stopped");
-    Ok(Outcome::Success)
+    Ok(())
+}
+
+/// Runs `ward replay --from OFFSET`: every stage re-reads the log from that `raw_events`
+/// offset and rewrites what it derives; deterministic ids make the rewrite idempotent.
+///
+/// # Errors
+/// The log or store cannot be opened, or a stage fails.
+pub fn replay(args: &ReplayArgs, config: &Config, data_dir: &Path) -> Result<Outcome> {
+    init_tracing();
+    super::runtime()?.block_on(async {
+        let log = open_log(config, data_dir).await?;
+        let key = master_key(config, data_dir)?;
+        let platform = super::platform::build(config, data_dir, log, &key).await?;
+        let report = platform.pipeline.replay(args.from).await.context("replaying")?;
+        platform.store.close().await;
+        println!("{}", serde_json::to_string(&report)?);
+        Ok(Outcome::Success)
+    })
 }
 
 /// The router with every port wired from configuration.
@@ -47,6 +144,20 @@ async fn serve(addr: SocketAddr, config: &Config, data_dir: &Path) -> Result<Out
 pub fn build_app(config: &Config, data_dir: &Path, log: Arc<dyn Log>) -> Result<axum::Router> {
     std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
     let key = master_key(config, data_dir)?;
+    build_app_with(config, data_dir, log, None, key)
+}
+
+/// The router, with the `/api/*` routes when `api` is given (they answer 503 otherwise).
+///
+/// # Errors
+/// Unusable data directory or invalid settings.
+fn build_app_with(
+    config: &Config,
+    data_dir: &Path,
+    log: Arc<dyn Log>,
+    api: Option<ward_api::api::ApiPorts>,
+    key: Arc<MasterKey>,
+) -> Result<axum::Router> {
     let ports = Ports {
         log,
         devices: Arc::new(FileDeviceStore::new(data_dir, Some(key))),
@@ -61,7 +172,11 @@ pub fn build_app(config: &Config, data_dir: &Path, log: Arc<dyn Log>) -> Result<
         webhooks: config.webhooks.clone(),
         max_record_bytes: config.decode.max_record_bytes,
     };
-    Ok(ward_api::router(AppState::new(ports, &settings)?))
+    let state = match api {
+        Some(api) => AppState::with_api(ports, &settings, api, &config.api)?,
+        None => AppState::new(ports, &settings)?,
+    };
+    Ok(ward_api::router(state))
 }
 
 /// The master key: `security.master_key` (or `WARD_SECURITY__MASTER_KEY`), else

@@ -23,7 +23,7 @@ fn cowrie(session: &str) -> String {
     )
 }
 
-fn ward(args: &[&str]) -> Output {
+pub(crate) fn ward(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ward"))
         .args(args)
         .env_remove("WARD_CONFIG")
@@ -32,17 +32,17 @@ fn ward(args: &[&str]) -> Output {
         .expect("ward runs")
 }
 
-fn ok_stdout(o: &Output) -> String {
+pub(crate) fn ok_stdout(o: &Output) -> String {
     assert_eq!(o.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&o.stderr));
     String::from_utf8(o.stdout.clone()).unwrap()
 }
 
-struct Device {
-    id: String,
-    secret: String,
+pub(crate) struct Device {
+    pub(crate) id: String,
+    pub(crate) secret: String,
 }
 
-fn add_device(dir: &Path, tenant: &str) -> Device {
+pub(crate) fn add_device(dir: &Path, tenant: &str) -> Device {
     let data_dir = dir.to_str().unwrap();
     let out = ok_stdout(&ward(&[
         "devices",
@@ -60,15 +60,21 @@ fn add_device(dir: &Path, tenant: &str) -> Device {
 }
 
 /// A running `ward serve`; SIGKILLed when dropped.
-struct Server {
-    child: Child,
-    base: String,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) base: String,
 }
 
 impl Server {
-    fn start(dir: &Path) -> Self {
+    pub(crate) fn start(dir: &Path) -> Self {
+        Self::start_with(dir, &[])
+    }
+
+    /// `ward serve` with more arguments (e.g. `--config FILE`).
+    pub(crate) fn start_with(dir: &Path, extra: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_ward"))
             .args(["serve", "--data-dir", dir.to_str().unwrap(), "--listen", "127.0.0.1:0"])
+            .args(extra)
             .env_remove("WARD_CONFIG")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
@@ -83,7 +89,7 @@ impl Server {
     }
 
     /// SIGTERM, then the exit status.
-    fn terminate(mut self) -> std::process::ExitStatus {
+    pub(crate) fn terminate(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
         assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
         self.child.wait().unwrap()
@@ -97,7 +103,13 @@ impl Drop for Server {
     }
 }
 
-async fn post(http: &reqwest::Client, base: &str, dev: &Device, path: &str, body: String) -> (u16, Value) {
+pub(crate) async fn post(
+    http: &reqwest::Client,
+    base: &str,
+    dev: &Device,
+    path: &str,
+    body: String,
+) -> (u16, Value) {
     let ts = chrono::Utc::now().timestamp();
     let secret = SecretString::from(dev.secret.clone());
     let h = ward_api::signing::sign_request(&dev.id, &secret, "POST", path, body.as_bytes(), ts).unwrap();

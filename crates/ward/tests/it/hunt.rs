@@ -278,7 +278,7 @@ fn rules_test_runs_the_rule_pack_examples() {
     let pack = pack.display().to_string();
     let o = ward(&["rules", "test", "--rules", &pack, "--data", &pack]);
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(stdout.lines().last(), Some("passed=40 failed=0 skipped=0"), "{stdout}");
+    assert_eq!(stdout.lines().last(), Some("passed=51 failed=0 skipped=0"), "{stdout}");
     assert_eq!(o.status.code(), Some(0));
 
     let dir = tempfile::tempdir().unwrap();
@@ -289,7 +289,7 @@ fn rules_test_runs_the_rule_pack_examples() {
     let o = ward(&["rules", "test", "--rules", &copy, "--data", &copy]);
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("FAIL 5a16b76b-02a4-49e3-acca-25423837dc75"), "{stdout}");
-    assert_eq!(stdout.lines().last(), Some("passed=39 failed=1 skipped=0"));
+    assert_eq!(stdout.lines().last(), Some("passed=50 failed=1 skipped=0"));
     assert_eq!(o.status.code(), Some(2));
 }
 

@@ -1,0 +1,14 @@
+//! ward-respond integration tests: one binary, a module per area.
+
+#![allow(clippy::unwrap_used)]
+
+mod approvals;
+mod common;
+mod connectors;
+mod fusion;
+mod guards;
+mod local;
+mod nftables;
+mod playbooks;
+mod policy;
+mod store;
