@@ -1,6 +1,8 @@
 //! The `/api/*` routes: incidents, alerts, events, dead letters, telemetry status, the stream,
-//! the audit log, users and API keys, login — all JSON, all authenticated and authorized
-//! through [`matrix`], all scoped to the caller's tenant.
+//! the audit log, users and API keys, login, ATT&CK coverage, entity features, the asset
+//! inventory and response (actions, approvals, rollback, kill switch, playbook runs) — all
+//! JSON, all authenticated and authorized through [`matrix`], all scoped to the caller's tenant.
+//! Optional parts sit behind optional ports of [`ApiPorts`]; without one, its routes answer 503.
 //!
 //! API Boundary: handlers take the tenant from the [`Principal`] only; another tenant's object
 //! answers 404 exactly like a missing one. Every state change appends an audit record

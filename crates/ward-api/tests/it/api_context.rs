@@ -19,6 +19,32 @@ async fn coverage_lists_tactics_and_counts_the_rules_techniques() {
 }
 
 #[tokio::test]
+async fn observed_events_show_in_the_tenants_features_only() {
+    let h = ApiHarness::new().await;
+    let acme = ward_model::TenantId::new("acme").unwrap();
+    let ts = chrono::Utc::now() - chrono::Duration::seconds(30);
+    let events: Vec<ward_model::Event> = (0..3)
+        .map(|n| {
+            let mut e = ward_model::Event::new(&acme, "cowrie", &format!("login {n}"), 0, ts);
+            e.set("source.ip", "198.51.100.4".parse::<std::net::IpAddr>().unwrap());
+            e.set("event.outcome", "failure");
+            e.set("user.name", format!("user{n}"));
+            e
+        })
+        .collect();
+    h.features.observe_batch(&acme, &events).await.unwrap();
+    let path = "/api/entities/source.ip/198.51.100.4/features";
+    let (status, body) = h.call(Method::GET, path, Some(&h.key("acme", Role::Viewer).await), None).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["last_seen"].is_string(), "{body}");
+    let features = body["features"].as_object().unwrap();
+    assert!(features.values().any(|v| v.as_f64() == Some(3.0)), "three events counted: {body}");
+    let (status, other) = h.call(Method::GET, path, Some(&h.key("globex", Role::Viewer).await), None).await;
+    assert_eq!(status, 200, "{other}");
+    assert!(other["last_seen"].is_null(), "another tenant sees nothing: {other}");
+}
+
+#[tokio::test]
 async fn entity_features_answer_the_vector_or_400_for_bad_input() {
     let h = ApiHarness::new().await;
     let viewer = h.key("acme", Role::Viewer).await;

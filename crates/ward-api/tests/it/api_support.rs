@@ -112,6 +112,8 @@ pub struct ApiHarness {
     pub block: Arc<FakeBlock>,
     /// The live inventory of tenant `acme`, swapped by the asset routes.
     pub inventory: Arc<AssetInventory>,
+    /// The in-memory online feature store behind the entity feature route.
+    pub features: Arc<Features>,
     pg: bool,
 }
 
@@ -177,13 +179,14 @@ impl ApiHarness {
         let block = Arc::new(FakeBlock::default());
         let responder = responder(Arc::clone(&respond_repo), Arc::clone(&block));
         let inventory = Arc::new(AssetInventory::default());
+        let features = Arc::new(Features::in_memory(1000));
         let acme = TenantId::new("acme").unwrap();
         respond_repo.put_run(&playbook_run(&acme)).await.unwrap();
         let api = if extras {
             let techniques = ["attack.t1110.001", "T1059", "T9999"].map(str::to_owned).to_vec();
             let coverage = ward_api::api::AttackCoverage::new(attack(), techniques);
             api.with_response(Arc::clone(&responder) as _)
-                .with_features(Arc::new(Features::in_memory(1000)))
+                .with_features(Arc::clone(&features) as _)
                 .with_enrichment(Arc::new(coverage))
                 .with_assets(Arc::new(backend.assets(Some((acme, Arc::clone(&inventory))))))
         } else {
@@ -205,6 +208,7 @@ impl ApiHarness {
             respond_repo,
             block,
             inventory,
+            features,
             pg: db == Db::Postgres,
         }
     }

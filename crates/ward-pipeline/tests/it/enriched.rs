@@ -111,13 +111,16 @@ mod real {
         // Alerts carry the enrichment of their matched event.
         let alerts = sink.alerts();
         let sigma: Vec<_> = alerts.iter().filter(|a| a.kind == SignalKind::Sigma).collect();
-        assert!(!sigma.is_empty());
+        assert!(sigma.iter().any(|a| a.details["enrichment"]["destination.ip"] == HONEYPOT));
         for a in &sigma {
             let e = &a.details["enrichment"];
             assert_eq!(e["source.ip"], ATTACKER, "{}", a.rule_title);
             assert_eq!(e["source.geo.country_iso_code"], "GB", "{}", a.rule_title);
             assert_eq!(e["ward.anonymizer.source.is_tor_exit_node"], true, "{}", a.rule_title);
-            assert_eq!(e["ward.asset.criticality"], "critical", "{}", a.rule_title);
+            // A port forward's destination is its target, not the honeypot: no asset there.
+            if e["destination.ip"] == HONEYPOT {
+                assert_eq!(e["ward.asset.criticality"], "critical", "{}", a.rule_title);
+            }
             assert_eq!(e["threat.enrichments"][0]["feed"], "botnet-c2", "{}", a.rule_title);
         }
 

@@ -14,17 +14,20 @@ use secrecy::zeroize;
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 use ward_api::MasterKey;
-use ward_api::api::{ApiPorts, PipelineStats};
+use ward_api::api::{ApiPorts, AttackCoverage, PipelineStats};
 use ward_api::backend::StoreBackend;
 use ward_api::deadletter::{DeadLetterStore, FileDeadLetters};
 use ward_api::stream::{StreamHub, StreamTopic};
 use ward_enrich::{EnrichChain, Shared};
+use ward_features::Features;
 use ward_log::Log;
+use ward_ml::detector::ModelDetector;
+use ward_ml::registry::Registry;
 use ward_model::{Event, TenantId};
 use ward_pipeline::runtime::group_name;
 use ward_pipeline::{
-    DeadLetter, DeadLetterError, DeadLetterSink, DetectionRules, Enricher, Pipeline, PipelineEvent,
-    PipelineHandle, StageKind,
+    DeadLetter, DeadLetterError, DeadLetterSink, DetectionRules, Detector, Enricher, Pass, Pipeline,
+    PipelineEvent, PipelineHandle, StageKind,
 };
 use ward_rules::{Engine, Pipeline as LogsourcePipeline, RuleSet};
 use ward_store::{AuditSigning, Role, Store};
@@ -43,6 +46,11 @@ pub struct Platform {
     pub pipeline: Pipeline,
     /// Counters the API reports under `/api/telemetry/status`.
     pub stats: Arc<PipelineStats>,
+    /// Rolling per-entity features (`[features] online`), fed by `normalize`, read by triage
+    /// and `GET /api/entities/{kind}/{value}/features`.
+    pub features: Arc<Features>,
+    /// ATT&CK coverage of the loaded rules (`GET /api/attack/coverage`).
+    pub coverage: Arc<AttackCoverage>,
     /// Every rule problem found at load (file, line, reason).
     pub rule_problems: Vec<String>,
     /// Rules loaded (detection + correlation).
@@ -79,7 +87,7 @@ impl Running {
 /// An unreachable store, unusable enrichment files, invalid rules configuration.
 pub async fn build(config: &Config, data_dir: &Path, log: Arc<dyn Log>, key: &MasterKey) -> Result<Platform> {
     let store = super::state::open_store(config, data_dir).await?.with_audit_signing(audit_signing(key)?);
-    let (detection, rule_problems) = detection_rules(config)?;
+    let (detection, rule_problems, techniques) = detection_rules(config)?;
     let rules_loaded = detection.loaded();
     let chain =
         EnrichChain::from_config_with(&config.enrich, Shared::default()).context("[enrich] configuration")?;
@@ -87,6 +95,9 @@ pub async fn build(config: &Config, data_dir: &Path, log: Arc<dyn Log>, key: &Ma
         tokio::spawn(worker.run());
     }
     let indicators = chain.indicators().cloned();
+    let coverage = Arc::new(AttackCoverage::new(Arc::clone(chain.attack()), techniques));
+    let online = ward_features::online::open(&config.features).await.context("[features] online store")?;
+    let features = Arc::new(Features::new(online));
     let stats = Arc::new(PipelineStats::default());
     let enrich = Arc::new(PlatformEnricher { chain, stats: Arc::clone(&stats) });
     let dead_letters = FileDeadLetters::open(&data_dir.join("deadletter.ndjson"))
@@ -97,12 +108,18 @@ pub async fn build(config: &Config, data_dir: &Path, log: Arc<dyn Log>, key: &Ma
         .dead_letters(Arc::new(PipelineDeadLetters(dead_letters)))
         .config(config.pipeline.clone())
         .incidents_config(config.incidents.clone())
-        .triage_config(config.triage.clone());
+        .triage_config(config.triage.clone())
+        .features(Arc::clone(&features) as Arc<dyn ward_pipeline::FeatureSource>);
     if let Some(set) = indicators {
         builder = builder.indicators(set);
     }
+    for (name, model) in model_detectors(data_dir)? {
+        tracing::info!(model = %name, "model detector loaded");
+        builder =
+            builder.detector(Arc::new(move || Box::new(ModelStage(Arc::clone(&model))) as Box<dyn Detector>));
+    }
     let pipeline = builder.build().context("building the pipeline")?;
-    Ok(Platform { store, pipeline, stats, rule_problems, rules_loaded })
+    Ok(Platform { store, pipeline, stats, features, coverage, rule_problems, rules_loaded })
 }
 
 impl Platform {
@@ -118,9 +135,20 @@ impl Platform {
     ///
     /// # Errors
     /// The dead-letter file cannot be opened.
-    pub fn api_ports(&self, data_dir: &Path, hub: StreamHub) -> Result<ApiPorts> {
+    pub fn api_ports(
+        &self,
+        data_dir: &Path,
+        hub: StreamHub,
+        responder: Arc<ward_respond::Responder>,
+    ) -> Result<ApiPorts> {
         let reader = FileDeadLetters::open(&data_dir.join("deadletter.ndjson"))?;
-        Ok(StoreBackend::new(self.store.clone()).api_ports(Arc::new(reader), hub, Arc::clone(&self.stats)))
+        let backend = StoreBackend::new(self.store.clone());
+        Ok(backend
+            .api_ports(Arc::new(reader), hub, Arc::clone(&self.stats))
+            .with_response(responder)
+            .with_features(Arc::clone(&self.features) as Arc<dyn ward_api::api::FeaturesPort>)
+            .with_enrichment(Arc::clone(&self.coverage) as Arc<dyn ward_api::api::EnrichmentPort>)
+            .with_assets(Arc::new(backend.assets(None))))
     }
 }
 
@@ -137,9 +165,45 @@ pub fn audit_key(key: &MasterKey) -> zeroize::Zeroizing<Vec<u8>> {
     key.derive(AUDIT_KEY_PURPOSE)
 }
 
+/// Every model of the registry (`<data-dir>/models`) that has a promoted version: `active`
+/// ones raise `model` alerts, `shadow` ones are scored and counted only.
+fn model_detectors(data_dir: &Path) -> Result<Vec<(String, Arc<ModelDetector>)>> {
+    let registry = Registry::new(data_dir.join("models"));
+    let mut names: Vec<String> =
+        registry.list().context("reading the model registry")?.into_iter().map(|e| e.name).collect();
+    names.dedup();
+    let mut out = Vec::new();
+    for name in names {
+        if let Some(d) =
+            ModelDetector::from_registry(&registry, &name).with_context(|| format!("loading model {name}"))?
+        {
+            out.push((name, Arc::new(d)));
+        }
+    }
+    Ok(out)
+}
+
+/// A registry model as one more detector of the `detect` stage.
+struct ModelStage(Arc<ModelDetector>);
+
+impl Detector for ModelStage {
+    fn name(&self) -> &'static str {
+        "model"
+    }
+
+    fn detect(&mut self, event: &Event, pass: Pass, out: &mut Vec<ward_model::AlertRecord>) {
+        // A model scores one event at a time: on warm-up the event was already scored.
+        if matches!(pass, Pass::Live)
+            && let Some(alert) = self.0.score_event(event)
+        {
+            out.push(alert);
+        }
+    }
+}
+
 /// The built-in rule pack (unless `[detect] builtin = false`) plus the configured rule paths,
 /// compiled for the configured logsource pipelines.
-fn detection_rules(config: &Config) -> Result<(DetectionRules, Vec<String>)> {
+fn detection_rules(config: &Config) -> Result<(DetectionRules, Vec<String>, Vec<String>)> {
     let mut sources: Vec<(String, String)> = Vec::new();
     if config.detect.builtin {
         sources.extend(
@@ -152,12 +216,15 @@ fn detection_rules(config: &Config) -> Result<(DetectionRules, Vec<String>)> {
     let (set, mut problems) = RuleSet::from_sources(sources.iter().map(|(n, t)| (n.as_str(), t.as_str())));
     let pipeline = logsource_pipeline(&config.detect.pipelines)?;
     let (engine, compile) = Engine::compile(&set, &pipeline);
+    let mut techniques: Vec<String> = set.rules().iter().flat_map(|r| r.meta.attack_techniques()).collect();
+    techniques.sort();
+    techniques.dedup();
     problems.extend(compile);
     let lateness = Duration::from_secs(config.pipeline.correlation_lateness_secs);
     let detection = DetectionRules::new(set, engine, lateness);
     let mut shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
     shown.extend(detection.correlation_problems().iter().map(ToString::to_string));
-    Ok((detection, shown))
+    Ok((detection, shown, techniques))
 }
 
 /// The named logsource pipelines merged (every shipped one when none is named).

@@ -45,7 +45,8 @@ async fn serve(addr: SocketAddr, config: &Config, data_dir: &Path) -> Result<Out
         );
     }
     let hub = ward_api::stream::StreamHub::new(1024);
-    let api = platform.api_ports(data_dir, hub.clone())?;
+    let responder = super::actions::responder_over(config, data_dir, platform.store.clone())?;
+    let api = platform.api_ports(data_dir, hub.clone(), Arc::clone(&responder))?;
     let app = build_app_with(config, data_dir, Arc::clone(&log), Some(api), key)?;
     let mut running = platform.start(Arc::clone(&log), hub);
     running.respond(
