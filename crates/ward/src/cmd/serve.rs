@@ -49,10 +49,9 @@ async fn serve(addr: SocketAddr, config: &Config, data_dir: &Path) -> Result<Out
     let api = platform.api_ports(data_dir, hub.clone(), Arc::clone(&responder))?;
     let app = build_app_with(config, data_dir, Arc::clone(&log), Some(api), key)?;
     let mut running = platform.start(Arc::clone(&log), hub);
-    running.respond(
-        platform.store.clone(),
-        super::actions::responder_over(config, data_dir, platform.store.clone())?,
-    );
+    // One responder for the API and the pipeline: its action state is in memory (persisted to a
+    // file), so a second instance would not see the pipeline's actions (GET /api/actions, rollback).
+    running.respond(platform.store.clone(), Arc::clone(&responder));
     let collector = match &config.flow {
         Some(flow) => Some(start_collector(flow, Arc::clone(&log), data_dir).await?),
         None => None,

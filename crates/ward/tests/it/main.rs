@@ -6,4 +6,5 @@ mod hunt;
 mod model;
 mod platform;
 mod respond;
+mod respond_e2e;
 mod serve;
