@@ -58,6 +58,7 @@ impl StoreBackend {
             features: None,
             assets: None,
             response: None,
+            playbooks: None,
         }
     }
 

@@ -203,6 +203,9 @@ fn bodies(route: &RouteSpec) -> (&'static str, Option<&'static str>, Option<&'st
         ("POST", "/api/users") => ("201", Some("NewUserResponse"), Some("NewUser")),
         ("POST", "/api/apikeys") => ("201", Some("NewApiKeyResponse"), Some("NewApiKey")),
         ("GET", "/api/stream") => ("101", None, None),
+        ("PUT", "/api/playbooks/{name}") => ("200", Some("Playbook"), Some("PlaybookText")),
+        ("GET", "/api/playbooks/{name}") => ("200", Some("Playbook"), None),
+        ("POST", "/api/incidents/{id}/execute") => ("201", Some("ExecuteResponse"), Some("ExecuteRequest")),
         _ => ("200", Some("Object"), None),
     }
 }
@@ -221,6 +224,13 @@ fn errors(route: &RouteSpec) -> &'static [(&'static str, &'static str)] {
             ("404", "not_found (also another tenant's incident)"),
             ("409", "invalid_transition, with the allowed statuses"),
             ("422", "invalid_request"),
+        ],
+        ("PUT", "/api/playbooks/{name}") => &[
+            ("400", "bad_request"),
+            ("401", "unauthenticated"),
+            ("403", "forbidden"),
+            ("422", "invalid_request: the parse error, naming step and field"),
+            ("503", "api_unavailable (no playbook port)"),
         ],
         _ => &[
             ("400", "bad_request"),
@@ -288,6 +298,12 @@ fn components() -> Value {
             "NewUser": { "type": "object", "required": ["name", "role"], "properties": { "name": s("login name"), "role": r("Role"),
                 "password": { "type": "string", "format": "password", "description": "generated when absent" } } },
             "NewUserResponse": { "type": "object", "properties": { "user": s("name"), "role": r("Role"), "password": s("shown once") } },
+            "Playbook": { "type": "object", "properties": { "name": s("name"), "definition": s("YAML text"),
+                "enabled": { "type": "boolean" }, "version": { "type": "integer" }, "created_at": t(), "updated_at": t() } },
+            "PlaybookText": { "type": "string", "description": "playbook YAML (or JSON {\"yaml\": \"...\"})" },
+            "ExecuteRequest": { "type": "object", "required": ["playbook"], "properties": { "playbook": s("stored playbook name") } },
+            "ExecuteResponse": { "type": "object", "properties": { "run_id": s("playbook run id"),
+                "status": s("running | completed | failed | …"), "reason": s("why it ended") } },
             "NewApiKey": { "type": "object", "required": ["role"], "properties": { "role": r("Role"), "name": s("label"), "expires_at": t() } },
             "NewApiKeyResponse": { "type": "object", "properties": { "id": s("key id"), "key": s("bearer token, shown once"), "role": r("Role"),
                 "name": s("label"), "expires_at": { "type": ["string", "null"], "format": "date-time" } } },

@@ -120,6 +120,11 @@ pub const ROUTES: &[RouteSpec] = &[
     r("GET", "/api/killswitch", Roles(WORKERS), "response", "Whether the kill switch is on"),
     r("PUT", "/api/killswitch", Roles(ADMIN), "response", "Turn the kill switch on or off"),
     r("GET", "/api/playbook-runs/{id}", Roles(WORKERS), "response", "A playbook run with its journal"),
+    r("GET", "/api/playbooks", Roles(WORKERS), "playbooks", "Stored playbooks, by name"),
+    r("GET", "/api/playbooks/{name}", Roles(WORKERS), "playbooks", "One stored playbook"),
+    r("PUT", "/api/playbooks/{name}", Roles(ADMIN), "playbooks", "Create or replace a playbook (validated)"),
+    r("DELETE", "/api/playbooks/{name}", Roles(ADMIN), "playbooks", "Delete a playbook"),
+    r("POST", "/api/incidents/{id}/execute", Roles(RESPONDERS), "playbooks", "Run a playbook on an incident"),
 ];
 
 /// The matrix entry for a method and route template.

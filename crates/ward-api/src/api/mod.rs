@@ -1,8 +1,9 @@
 //! The `/api/*` routes: incidents, alerts, events, dead letters, telemetry status, the stream,
 //! the audit log, users and API keys, login, ATT&CK coverage, entity features, the asset
-//! inventory and response (actions, approvals, rollback, kill switch, playbook runs) — all
-//! JSON, all authenticated and authorized through [`matrix`], all scoped to the caller's tenant.
-//! Optional parts sit behind optional ports of [`ApiPorts`]; without one, its routes answer 503.
+//! inventory and response (actions, approvals, rollback, kill switch, playbook runs, stored
+//! playbooks) — all JSON, all authenticated and authorized through [`matrix`], all scoped to
+//! the caller's tenant. Optional parts sit behind optional ports of [`ApiPorts`]; without one,
+//! its routes answer 503.
 //!
 //! API Boundary: handlers take the tenant from the [`Principal`] only; another tenant's object
 //! answers 404 exactly like a missing one. Every state change appends an audit record
@@ -15,6 +16,7 @@ pub mod context;
 pub mod events;
 pub mod incidents;
 pub mod matrix;
+pub mod playbooks;
 pub mod port;
 pub mod response;
 pub mod status;
@@ -38,6 +40,7 @@ use crate::state::AppState;
 use crate::stream::StreamHub;
 pub use assets::{AssetsPort, StoreAssets};
 pub use context::{AttackCoverage, EnrichmentPort, FeaturesPort};
+pub use playbooks::{PlaybooksPort, StorePlaybooks};
 pub use port::{AuditEntry, AuditLog, DeadLetterReader, IncidentStore, PortError};
 pub use response::{ActionOrder, ApprovalAnswer, ResponsePort};
 pub use status::PipelineStats;
@@ -117,6 +120,9 @@ pub struct ApiPorts {
     pub assets: Option<Arc<dyn AssetsPort>>,
     /// The responder (`None`: actions, approvals, kill switch and playbook runs answer 503).
     pub response: Option<Arc<dyn ResponsePort>>,
+    /// Stored playbooks and manual runs (`None`: `/api/playbooks*` and
+    /// `/api/incidents/{id}/execute` answer 503).
+    pub playbooks: Option<Arc<dyn PlaybooksPort>>,
 }
 
 impl ApiPorts {
@@ -143,6 +149,12 @@ impl ApiPorts {
         self.response = Some(port);
         self
     }
+
+    /// With stored playbooks and manual runs (e.g. [`StorePlaybooks`]).
+    pub fn with_playbooks(mut self, port: Arc<dyn PlaybooksPort>) -> Self {
+        self.playbooks = Some(port);
+        self
+    }
 }
 
 /// The built API part of the state.
@@ -157,6 +169,7 @@ pub(crate) struct ApiContext {
     pub features: Option<Arc<dyn FeaturesPort>>,
     pub assets: Option<Arc<dyn AssetsPort>>,
     pub response: Option<Arc<dyn ResponsePort>>,
+    pub playbooks: Option<Arc<dyn PlaybooksPort>>,
     pub logins: LoginLimiter,
     pub key_uses: KeyUseSampler,
     pub session_ttl: chrono::Duration,
@@ -178,6 +191,7 @@ impl ApiContext {
             features: ports.features,
             assets: ports.assets,
             response: ports.response,
+            playbooks: ports.playbooks,
             logins: LoginLimiter::new(
                 config.login_attempts_per_user_per_min,
                 config.login_attempts_per_ip_per_min,
@@ -282,6 +296,11 @@ fn endpoints() -> Vec<(&'static str, &'static str, MethodRouter<AppState>)> {
         ("GET", "/api/killswitch", get(response::kill_switch)),
         ("PUT", "/api/killswitch", put(response::set_kill_switch)),
         ("GET", "/api/playbook-runs/{id}", get(response::playbook_run)),
+        ("GET", "/api/playbooks", get(playbooks::list)),
+        ("GET", "/api/playbooks/{name}", get(playbooks::show)),
+        ("PUT", "/api/playbooks/{name}", put(playbooks::put)),
+        ("DELETE", "/api/playbooks/{name}", delete(playbooks::delete)),
+        ("POST", "/api/incidents/{id}/execute", post(playbooks::execute)),
     ]
 }
 

@@ -38,6 +38,7 @@ struct Fixture {
     revocable: String,
     action: String,
     pending: String,
+    playbook: String,
 }
 
 /// A valid inventory for `POST /api/assets/import`.
@@ -53,7 +54,15 @@ async fn fixture(h: &ApiHarness, n: usize) -> Fixture {
     let target = format!("203.0.113.{}", n % 250 + 1);
     let action = h.action("acme", &target, false).await;
     let pending = h.action("acme", &target, true).await;
-    Fixture { n, incident, other, revocable, action, pending }
+    let playbook = format!("pb{n}");
+    let acme = ward_model::TenantId::new("acme").unwrap();
+    h.store.tenant(&acme).create_playbook(&playbook, &playbook_yaml(&playbook), true).await.unwrap();
+    Fixture { n, incident, other, revocable, action, pending, playbook }
+}
+
+/// A valid one-step playbook named `name`.
+fn playbook_yaml(name: &str) -> String {
+    format!("name: {name}\nsteps:\n  - {{ id: facts, enrich: {{}} }}\n")
 }
 
 /// The concrete path and body that exercise `route` successfully when allowed.
@@ -66,6 +75,7 @@ fn request(route: &RouteSpec, f: &Fixture) -> (String, Option<Value>) {
         "/api/actions/{id}" | "/api/actions/{id}/rollback" => route.path.replace("{id}", &f.action),
         p if p.starts_with("/api/approvals/{id}") => route.path.replace("{id}", &f.pending),
         "/api/playbook-runs/{id}" => "/api/playbook-runs/run-1".to_owned(),
+        p if p.starts_with("/api/playbooks/{name}") => route.path.replace("{name}", &f.playbook),
         "/api/entities/{kind}/{value}/features" => "/api/entities/source.ip/203.0.113.7/features".to_owned(),
         _ => path,
     };
@@ -83,6 +93,8 @@ fn request(route: &RouteSpec, f: &Fixture) -> (String, Option<Value>) {
         ("POST", "/api/users") => Some(json!({ "name": format!("user{}", f.n), "role": "viewer" })),
         ("POST", "/api/apikeys") => Some(json!({ "role": "viewer", "name": "ci" })),
         ("POST", "/api/actions") => Some(json!({ "kind": "block_ip", "target": "203.0.113.200" })),
+        ("PUT", "/api/playbooks/{name}") => Some(json!({ "yaml": playbook_yaml(&f.playbook) })),
+        ("POST", "/api/incidents/{id}/execute") => Some(json!({ "playbook": f.playbook })),
         ("PUT", "/api/killswitch") => Some(json!({ "on": false })),
         ("PUT", "/api/assets") => Some(json!([{ "name": "web-1", "criticality": "high" }])),
         ("POST", _) => Some(json!({})),

@@ -174,6 +174,7 @@ impl ApiHarness {
             features: None,
             assets: None,
             response: None,
+            playbooks: None,
         };
         let respond_repo = Arc::new(MemoryRepo::new());
         let block = Arc::new(FakeBlock::default());
@@ -189,6 +190,10 @@ impl ApiHarness {
                 .with_features(Arc::clone(&features) as _)
                 .with_enrichment(Arc::new(coverage))
                 .with_assets(Arc::new(backend.assets(Some((acme, Arc::clone(&inventory))))))
+                .with_playbooks(Arc::new(ward_api::api::StorePlaybooks::new(
+                    store.clone(),
+                    Arc::clone(&responder),
+                )))
         } else {
             api
         };

@@ -11,6 +11,7 @@ mod api_incidents;
 mod api_login;
 mod api_matrix;
 mod api_openapi;
+mod api_playbooks;
 mod api_response;
 mod api_stream;
 mod api_support;

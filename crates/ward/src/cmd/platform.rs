@@ -145,6 +145,10 @@ impl Platform {
         let backend = StoreBackend::new(self.store.clone());
         Ok(backend
             .api_ports(Arc::new(reader), hub, Arc::clone(&self.stats))
+            .with_playbooks(Arc::new(ward_api::api::StorePlaybooks::new(
+                self.store.clone(),
+                Arc::clone(&responder),
+            )))
             .with_response(responder)
             .with_features(Arc::clone(&self.features) as Arc<dyn ward_api::api::FeaturesPort>)
             .with_enrichment(Arc::clone(&self.coverage) as Arc<dyn ward_api::api::EnrichmentPort>)
