@@ -1,6 +1,8 @@
 //! Test-only helpers shared by every crate's tests: where the third-party data lives, and
 //! whether its absence is a failure (under `CI=true`) or a skip.
 
+pub mod netns;
+
 use std::path::PathBuf;
 
 /// The shared third-party data folder (`WARD_SHARED_DATA`, default `../shared/data` from the

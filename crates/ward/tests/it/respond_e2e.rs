@@ -8,107 +8,13 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use ward_testkit::netns::{Lab, capable};
+
 use super::serve::{Server, add_device, ok_stdout, post, ward};
-
-/// A namespace joined to the host by a veth pair, with a TCP listener inside; removed on drop,
-/// even when the test fails.
-struct Lab {
-    ns: String,
-    veth: String,
-    host_ip: String,
-    ns_ip: String,
-    listener: Option<std::process::Child>,
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.listener.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        let _ = Command::new("ip").args(["link", "del", &self.veth]).status();
-        let _ = Command::new("ip").args(["netns", "del", &self.ns]).status();
-    }
-}
-
-fn run(args: &[&str]) {
-    let out = Command::new(args[0]).args(&args[1..]).output().unwrap();
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-}
-
-fn capable() -> bool {
-    let nft = Command::new("nft").arg("--version").stdout(Stdio::null()).status().is_ok_and(|s| s.success());
-    let ip =
-        Command::new("ip").args(["netns", "list"]).stdout(Stdio::null()).status().is_ok_and(|s| s.success());
-    let root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"));
-    let ok = nft && ip && root;
-    if !ok {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI needs root, `ip` and `nft` for the response end-to-end test"
-        );
-        eprintln!("skipping: needs root, ip and nft");
-    }
-    ok
-}
-
-/// Names and a 10.x.y.0/30 unique to this process, so parallel runs do not collide.
-fn lab() -> Lab {
-    let id = std::process::id();
-    let tag = format!("{}", id % 100_000);
-    let (a, b) = (208 + (id / 250) % 8, id % 250);
-    let mut lab = Lab {
-        ns: format!("warde{tag}"),
-        veth: format!("we{tag}h"),
-        host_ip: format!("10.{a}.{b}.1"),
-        ns_ip: format!("10.{a}.{b}.2"),
-        listener: None,
-    };
-    let peer = format!("we{tag}p");
-    run(&["ip", "netns", "add", &lab.ns]);
-    run(&["ip", "link", "add", &lab.veth, "type", "veth", "peer", "name", &peer]);
-    run(&["ip", "link", "set", &peer, "netns", &lab.ns]);
-    run(&["ip", "addr", "add", &format!("{}/30", lab.host_ip), "dev", &lab.veth]);
-    run(&["ip", "link", "set", &lab.veth, "up"]);
-    run(&["ip", "netns", "exec", &lab.ns, "ip", "addr", "add", &format!("{}/30", lab.ns_ip), "dev", &peer]);
-    run(&["ip", "netns", "exec", &lab.ns, "ip", "link", "set", &peer, "up"]);
-    run(&["ip", "netns", "exec", &lab.ns, "ip", "link", "set", "lo", "up"]);
-    let script = format!(
-        "import socket\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\ns.bind(('{}',7777))\ns.listen(64)\nwhile True:\n  c,_=s.accept()\n  c.sendall(b'hello')\n  c.close()\n",
-        lab.ns_ip
-    );
-    let child = Command::new("ip")
-        .args(["netns", "exec", &lab.ns, "python3", "-c", &script])
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    lab.listener = Some(child);
-    lab
-}
-
-/// Whether a TCP connection from the host address to the namespace's listener completes.
-async fn flows(lab: &Lab) -> bool {
-    let addr = format!("{}:7777", lab.ns_ip);
-    matches!(
-        tokio::time::timeout(Duration::from_millis(700), tokio::net::TcpStream::connect(&addr)).await,
-        Ok(Ok(_))
-    )
-}
-
-async fn wait_flowing(lab: &Lab) {
-    for _ in 0..50 {
-        if flows(lab).await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the namespace listener never answered");
-}
 
 /// A policy adapted from policies/response.rego: every automated incident calls for blocking
 /// its source, and blocking (and unblocking) is allowed; anything else is denied.
@@ -214,11 +120,11 @@ async fn audit(http: &reqwest::Client, base: &str, key: &str) -> Vec<Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cowrie_bruteforce_is_blocked_in_a_namespace_and_rolled_back_over_the_api() {
-    if !capable() {
+    if !capable("the response end-to-end test") {
         return;
     }
-    let lab = lab();
-    wait_flowing(&lab).await;
+    let lab = Lab::new();
+    lab.wait_flowing().await;
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), &lab);
     let dev = add_device(dir.path(), "acme");
@@ -253,7 +159,7 @@ async fn cowrie_bruteforce_is_blocked_in_a_namespace_and_rolled_back_over_the_ap
         assert!(a["incident_id"].as_str().is_some_and(|i| !i.is_empty()), "decided for an incident: {a}");
         assert_ne!(a["status"], "failed", "{a}");
     }
-    assert!(!flows(&lab).await, "traffic from the brute-force source must be dropped in the namespace");
+    assert!(!lab.flows().await, "traffic from the brute-force source must be dropped in the namespace");
 
     let mut rolled = Vec::new();
     for a in actions.iter().filter(|a| a["status"] == "verified") {
@@ -270,7 +176,7 @@ async fn cowrie_bruteforce_is_blocked_in_a_namespace_and_rolled_back_over_the_ap
         assert_eq!(body["status"], "rolled_back", "{body}");
         rolled.push(id.to_owned());
     }
-    assert!(flows(&lab).await, "traffic flows again after the rollback");
+    assert!(lab.flows().await, "traffic flows again after the rollback");
     for a in blocks(&http, &server.base, &responder, &lab.host_ip).await {
         assert_ne!(a["status"], "verified", "no block left active: {a}");
     }
