@@ -46,6 +46,9 @@ pub struct Platform {
     pub pipeline: Pipeline,
     /// Counters the API reports under `/api/telemetry/status`.
     pub stats: Arc<PipelineStats>,
+    /// `<data-dir>/deadletter.ndjson`: one appending handle shared by ingest, the pipeline,
+    /// the flow collector and `GET /api/deadletter`.
+    pub dead_letters: FileDeadLetters,
     /// Rolling per-entity features (`[features] online`), fed by `normalize`, read by triage
     /// and `GET /api/entities/{kind}/{value}/features`.
     pub features: Arc<Features>,
@@ -105,7 +108,7 @@ pub async fn build(config: &Config, data_dir: &Path, log: Arc<dyn Log>, key: &Ma
     let mut builder = Pipeline::builder(Arc::clone(&log), Arc::new(store.clone()))
         .rules(Arc::new(detection))
         .enricher(Arc::clone(&enrich) as Arc<dyn Enricher>)
-        .dead_letters(Arc::new(PipelineDeadLetters(dead_letters)))
+        .dead_letters(Arc::new(PipelineDeadLetters(dead_letters.clone())))
         .config(config.pipeline.clone())
         .incidents_config(config.incidents.clone())
         .triage_config(config.triage.clone())
@@ -119,7 +122,7 @@ pub async fn build(config: &Config, data_dir: &Path, log: Arc<dyn Log>, key: &Ma
             builder.detector(Arc::new(move || Box::new(ModelStage(Arc::clone(&model))) as Box<dyn Detector>));
     }
     let pipeline = builder.build().context("building the pipeline")?;
-    Ok(Platform { store, pipeline, stats, features, coverage, rule_problems, rules_loaded })
+    Ok(Platform { store, pipeline, stats, dead_letters, features, coverage, rule_problems, rules_loaded })
 }
 
 impl Platform {
@@ -132,19 +135,10 @@ impl Platform {
     }
 
     /// The `/api/*` ports over this platform's store.
-    ///
-    /// # Errors
-    /// The dead-letter file cannot be opened.
-    pub fn api_ports(
-        &self,
-        data_dir: &Path,
-        hub: StreamHub,
-        responder: Arc<ward_respond::Responder>,
-    ) -> Result<ApiPorts> {
-        let reader = FileDeadLetters::open(&data_dir.join("deadletter.ndjson"))?;
+    pub fn api_ports(&self, hub: StreamHub, responder: Arc<ward_respond::Responder>) -> ApiPorts {
         let backend = StoreBackend::new(self.store.clone());
-        Ok(backend
-            .api_ports(Arc::new(reader), hub, Arc::clone(&self.stats))
+        backend
+            .api_ports(Arc::new(self.dead_letters.clone()), hub, Arc::clone(&self.stats))
             .with_playbooks(Arc::new(ward_api::api::StorePlaybooks::new(
                 self.store.clone(),
                 Arc::clone(&responder),
@@ -152,7 +146,7 @@ impl Platform {
             .with_response(responder)
             .with_features(Arc::clone(&self.features) as Arc<dyn ward_api::api::FeaturesPort>)
             .with_enrichment(Arc::clone(&self.coverage) as Arc<dyn ward_api::api::EnrichmentPort>)
-            .with_assets(Arc::new(backend.assets(None))))
+            .with_assets(Arc::new(backend.assets(None)))
     }
 }
 
@@ -434,12 +428,9 @@ pub struct LogFlowSink {
 }
 
 impl LogFlowSink {
-    /// A sink appending to `log` and dead-lettering into `<data-dir>/deadletter.ndjson`.
-    ///
-    /// # Errors
-    /// The dead-letter file cannot be opened.
-    pub fn new(log: Arc<dyn Log>, data_dir: &Path) -> Result<Self> {
-        Ok(Self { log, dead_letters: FileDeadLetters::open(&data_dir.join("deadletter.ndjson"))? })
+    /// A sink appending to `log` and dead-lettering into `dead_letters`.
+    pub fn new(log: Arc<dyn Log>, dead_letters: FileDeadLetters) -> Self {
+        Self { log, dead_letters }
     }
 }
 

@@ -46,14 +46,15 @@ async fn serve(addr: SocketAddr, config: &Config, data_dir: &Path) -> Result<Out
     }
     let hub = ward_api::stream::StreamHub::new(1024);
     let responder = super::actions::responder_over(config, data_dir, platform.store.clone())?;
-    let api = platform.api_ports(data_dir, hub.clone(), Arc::clone(&responder))?;
-    let app = build_app_with(config, data_dir, Arc::clone(&log), Some(api), key)?;
+    let api = platform.api_ports(hub.clone(), Arc::clone(&responder));
+    let app =
+        build_app_with(config, data_dir, Arc::clone(&log), Some(api), key, platform.dead_letters.clone())?;
     let mut running = platform.start(Arc::clone(&log), hub);
     // One responder for the API and the pipeline: its action state is in memory (persisted to a
     // file), so a second instance would not see the pipeline's actions (GET /api/actions, rollback).
     running.respond(platform.store.clone(), Arc::clone(&responder));
     let collector = match &config.flow {
-        Some(flow) => Some(start_collector(flow, Arc::clone(&log), data_dir).await?),
+        Some(flow) => Some(start_collector(flow, Arc::clone(&log), platform.dead_letters.clone())?),
         None => None,
     };
     tracing::info!(rules = platform.rules_loaded, store = ?platform.store.backend(), "pipeline running");
@@ -90,16 +91,16 @@ async fn serve(addr: SocketAddr, config: &Config, data_dir: &Path) -> Result<Out
 }
 
 /// Binds the NetFlow/IPFIX collector and runs it until the returned sender fires.
-async fn start_collector(
+fn start_collector(
     flow: &ward_flow::collector::CollectorConfig,
     log: Arc<dyn Log>,
-    data_dir: &Path,
+    dead_letters: FileDeadLetters,
 ) -> Result<(tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>)> {
     let collector = ward_flow::collector::Collector::bind(flow.clone()).context("[flow] collector")?;
     for addr in collector.local_addrs() {
         eprintln!("flow collector on udp {addr}");
     }
-    let sink = Arc::new(super::platform::LogFlowSink::new(log, data_dir)?);
+    let sink = Arc::new(super::platform::LogFlowSink::new(log, dead_letters));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         collector
@@ -144,7 +145,8 @@ pub fn replay(args: &ReplayArgs, config: &Config, data_dir: &Path) -> Result<Out
 pub fn build_app(config: &Config, data_dir: &Path, log: Arc<dyn Log>) -> Result<axum::Router> {
     std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
     let key = master_key(config, data_dir)?;
-    build_app_with(config, data_dir, log, None, key)
+    let dead_letters = FileDeadLetters::open(&data_dir.join("deadletter.ndjson"))?;
+    build_app_with(config, data_dir, log, None, key, dead_letters)
 }
 
 /// The router, with the `/api/*` routes when `api` is given (they answer 503 otherwise).
@@ -157,11 +159,12 @@ fn build_app_with(
     log: Arc<dyn Log>,
     api: Option<ward_api::api::ApiPorts>,
     key: Arc<MasterKey>,
+    dead_letters: FileDeadLetters,
 ) -> Result<axum::Router> {
     let ports = Ports {
         log,
         devices: Arc::new(FileDeviceStore::new(data_dir, Some(key))),
-        dead_letters: Arc::new(FileDeadLetters::open(&data_dir.join("deadletter.ndjson"))?),
+        dead_letters: Arc::new(dead_letters),
         clock: Arc::new(SystemClock),
         metrics: ward_api::telemetry::install().map_err(anyhow::Error::msg)?,
     };
