@@ -56,13 +56,13 @@ pub fn capable(what: &str) -> bool {
 }
 
 impl Lab {
-    /// A new namespace with names and a 10.x.y.0/30 unique to this process and call, so
+    /// A new namespace with names and a 10.200-215.y.0/30 unique to this process and call, so
     /// parallel tests do not collide; a TCP listener on `ns_ip:7777` answers inside it.
     pub fn new() -> Self {
         let n = SEQ.fetch_add(1, Ordering::Relaxed);
         let id = std::process::id() % 10_000;
         let tag = format!("{id}{n}");
-        let (a, b) = (200 + (n + id / 250) % 50, id % 250);
+        let (a, b) = (200 + (n + id / 250) % 16, id % 250);
         let mut lab = Lab {
             ns: format!("wardt{tag}"),
             veth: format!("wv{tag}h"),

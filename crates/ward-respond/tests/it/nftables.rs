@@ -19,7 +19,7 @@ fn nft_config(lab: &Lab) -> NftablesConfig {
 
 fn responder_for(lab: &Lab) -> Harness {
     let mut cfg = config(Mode::Autonomous);
-    cfg.guards.allow_ranges = vec!["10.200.0.0/13".into()];
+    cfg.guards.allow_ranges = vec![format!("{}/32", lab.host_ip)];
     cfg.nftables = nft_config(lab);
     let mut all = Executors::new();
     all.register_with_inverse(Arc::new(NftBlocker::new(&cfg.nftables)));
