@@ -8,7 +8,9 @@ mod event;
 mod field;
 mod ids;
 mod incident;
+mod names;
 mod raw;
+pub mod response;
 
 pub use event::{Event, ModelError};
 pub use field::{FieldValue, Fields, cmp_path};

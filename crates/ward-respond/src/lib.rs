@@ -29,7 +29,7 @@ use chrono::{DateTime, Utc};
 pub use config::RespondConfig;
 pub use model::{
     ActionKind, ActionRecord, ActionStatus, ApprovalRecord, ApprovalStatus, AuditEntry, Decision, ExecMode,
-    Mode, Outcome, RiskClass, Role,
+    Mode, Outcome, PlaybookRun, RiskClass, Role, RunStatus, StepRecord, StepState,
 };
 pub use policy::PolicySet;
 pub use repo::{MemoryRepo, RepoError, ResponseRepo};

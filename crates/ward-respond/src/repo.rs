@@ -1,18 +1,17 @@
 //! The persistence response needs, as a port: actions, approvals, settings (kill switch), the
-//! audit chain and the playbook-run journal. `MemoryRepo` serves tests and single-shot use; the
-//! SQL store implements the same trait.
+//! audit chain and the playbook-run journal. [`MemoryRepo`] serves tests; [`StoreRepo`]
+//! (crate::StoreRepo) keeps everything in Ward's state store (SQLite or PostgreSQL). Both pass
+//! the one conformance suite in `tests/it/repo_conformance.rs`.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use serde::{Deserialize, Serialize};
 use ward_model::TenantId;
 
 use crate::model::{
-    ActionRecord, ActionStatus, ApprovalRecord, ApprovalStatus, AuditEntry, PlaybookRun, RunStatus,
-    StepRecord,
+    ActionKind, ActionRecord, ActionStatus, ApprovalRecord, ApprovalStatus, AuditEntry, PlaybookRun,
+    RunStatus, StepRecord,
 };
 
 /// A storage failure, with what was being done.
@@ -34,6 +33,19 @@ pub trait ResponseRepo: Send + Sync {
     async fn action(&self, tenant: &TenantId, id: &str) -> RepoResult<Option<ActionRecord>>;
     /// Actions of a tenant, newest first, optionally only those with one of `statuses`.
     async fn actions(&self, tenant: &TenantId, statuses: &[ActionStatus]) -> RepoResult<Vec<ActionRecord>>;
+    /// Actions of `kind` on `target`, newest first, only those with one of `statuses` unless it
+    /// is empty (counting a repeat offender's earlier blocks). Adapters with an index override
+    /// this scan of every action.
+    async fn actions_on(
+        &self,
+        tenant: &TenantId,
+        kind: ActionKind,
+        target: &str,
+        statuses: &[ActionStatus],
+    ) -> RepoResult<Vec<ActionRecord>> {
+        let all = self.actions(tenant, statuses).await?;
+        Ok(all.into_iter().filter(|a| a.kind == kind && a.target == target).collect())
+    }
     /// Active (executed/verified) actions of every tenant, for the reconciler.
     async fn active_actions(&self) -> RepoResult<Vec<ActionRecord>>;
     /// Inserts or replaces an approval.
@@ -76,74 +88,17 @@ struct Tables {
     journal: Vec<(TenantId, StepRecord)>,
 }
 
-/// The tables as written to a file.
-#[derive(Default, Serialize, Deserialize)]
-struct Snapshot {
-    actions: Vec<ActionRecord>,
-    approvals: Vec<ApprovalRecord>,
-    settings: BTreeMap<String, String>,
-    audit: Vec<AuditEntry>,
-    runs: Vec<PlaybookRun>,
-    journal: Vec<(TenantId, StepRecord)>,
-}
-
-/// In-memory `ResponseRepo` (tests, single-process use). Survives a `Responder` restart as
-/// long as the same `Arc` is kept, which is how tests simulate a process restart. Opened on a
-/// file, it rewrites the file atomically after every change (the `ward actions|approvals|
-/// killswitch` commands use this until the SQL store adapter is wired).
+/// In-memory `ResponseRepo` for tests. Survives a `Responder` restart as long as the same
+/// `Arc` is kept, which is how tests simulate a process restart.
 #[derive(Default)]
 pub struct MemoryRepo {
     tables: Mutex<Tables>,
-    file: Option<PathBuf>,
 }
 
 impl MemoryRepo {
     /// An empty repo.
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// A repo persisted in `path` (created on first change).
-    ///
-    /// # Errors
-    /// The file exists but cannot be read or parsed.
-    pub fn open_file(path: &Path) -> RepoResult<Self> {
-        let mut tables = Tables::default();
-        if path.exists() {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| RepoError(format!("reading {}: {e}", path.display())))?;
-            let snap: Snapshot = serde_json::from_str(&text)
-                .map_err(|e| RepoError(format!("parsing {}: {e}", path.display())))?;
-            tables.actions = snap.actions.into_iter().map(|a| (key(&a.tenant, &a.id), a)).collect();
-            tables.approvals = snap.approvals.into_iter().map(|a| (key(&a.tenant, &a.id), a)).collect();
-            tables.settings = snap.settings;
-            tables.audit = snap.audit;
-            tables.runs = snap.runs.into_iter().map(|r| (key(&r.tenant, &r.id), r)).collect();
-            tables.journal = snap.journal;
-        }
-        Ok(Self { tables: Mutex::new(tables), file: Some(path.to_owned()) })
-    }
-
-    fn persist(&self, t: &Tables) -> RepoResult<()> {
-        let Some(path) = &self.file else { return Ok(()) };
-        let snap = Snapshot {
-            actions: t.actions.values().cloned().collect(),
-            approvals: t.approvals.values().cloned().collect(),
-            settings: t.settings.clone(),
-            audit: t.audit.clone(),
-            runs: t.runs.values().cloned().collect(),
-            journal: t.journal.clone(),
-        };
-        let io = |e: std::io::Error| RepoError(format!("writing {}: {e}", path.display()));
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(io)?;
-        }
-        let tmp = path.with_extension("tmp");
-        let text = serde_json::to_vec(&snap).map_err(|e| RepoError(e.to_string()))?;
-        let mut f = std::fs::File::create(&tmp).map_err(io)?;
-        std::io::Write::write_all(&mut f, &text).map_err(io)?;
-        f.sync_all().map_err(io)?;
-        std::fs::rename(&tmp, path).map_err(io)
     }
 
     /// Every audit entry so far, in order.
@@ -169,7 +124,6 @@ impl ResponseRepo for MemoryRepo {
             return Ok((existing.clone(), false));
         }
         t.actions.insert(k, action.clone());
-        self.persist(&t)?;
         Ok((action.clone(), true))
     }
     async fn update_action(&self, action: &ActionRecord) -> RepoResult<()> {
@@ -178,7 +132,7 @@ impl ResponseRepo for MemoryRepo {
         match t.actions.get_mut(&k) {
             Some(slot) => {
                 *slot = action.clone();
-                self.persist(&t)
+                Ok(())
             }
             None => Err(RepoError(format!("updating action {}: not found", action.id))),
         }
@@ -202,8 +156,14 @@ impl ResponseRepo for MemoryRepo {
     }
     async fn put_approval(&self, approval: &ApprovalRecord) -> RepoResult<()> {
         let mut t = self.lock()?;
+        if !t.actions.contains_key(&key(&approval.tenant, &approval.action_id)) {
+            return Err(RepoError(format!(
+                "approval {}: action {} not found",
+                approval.id, approval.action_id
+            )));
+        }
         t.approvals.insert(key(&approval.tenant, &approval.id), approval.clone());
-        self.persist(&t)
+        Ok(())
     }
     async fn approval(&self, tenant: &TenantId, id: &str) -> RepoResult<Option<ApprovalRecord>> {
         Ok(self.lock()?.approvals.get(&key(tenant, id)).cloned())
@@ -230,17 +190,17 @@ impl ResponseRepo for MemoryRepo {
     async fn set_setting(&self, key: &str, value: &str) -> RepoResult<()> {
         let mut t = self.lock()?;
         t.settings.insert(key.to_owned(), value.to_owned());
-        self.persist(&t)
+        Ok(())
     }
     async fn audit(&self, entry: &AuditEntry) -> RepoResult<()> {
         let mut t = self.lock()?;
         t.audit.push(entry.clone());
-        self.persist(&t)
+        Ok(())
     }
     async fn put_run(&self, run: &PlaybookRun) -> RepoResult<()> {
         let mut t = self.lock()?;
         t.runs.insert(key(&run.tenant, &run.id), run.clone());
-        self.persist(&t)
+        Ok(())
     }
     async fn run(&self, tenant: &TenantId, id: &str) -> RepoResult<Option<PlaybookRun>> {
         Ok(self.lock()?.runs.get(&key(tenant, id)).cloned())
@@ -251,7 +211,7 @@ impl ResponseRepo for MemoryRepo {
     async fn journal_append(&self, tenant: &TenantId, step: &StepRecord) -> RepoResult<()> {
         let mut t = self.lock()?;
         t.journal.push((tenant.clone(), step.clone()));
-        self.persist(&t)
+        Ok(())
     }
     async fn journal(&self, tenant: &TenantId, run_id: &str) -> RepoResult<Vec<StepRecord>> {
         let t = self.lock()?;

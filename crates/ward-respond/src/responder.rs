@@ -471,6 +471,9 @@ impl Responder {
                 self.open_approval(&record, &req.message).await?;
             }
             Outcome::Allow => {
+                // Stored as `running` before anything happens: a process that stops between here
+                // and the verification leaves an action `resume_action` completes.
+                record.status = ActionStatus::Running;
                 if !self.store_new(&record).await? {
                     return Ok((ActionResult::from(&record), outcome, reasons));
                 }
@@ -488,8 +491,10 @@ impl Responder {
         }
         let earlier = self
             .repo
-            .actions(
+            .actions_on(
                 &req.tenant,
+                req.kind,
+                &req.target,
                 &[
                     ActionStatus::Verified,
                     ActionStatus::Executed,
@@ -499,7 +504,7 @@ impl Responder {
             )
             .await?
             .iter()
-            .filter(|a| a.kind == req.kind && a.target == req.target && a.mode == ExecMode::Real)
+            .filter(|a| a.mode == ExecMode::Real)
             .count();
         let factor =
             u64::from(self.config.repeat_offender_factor.max(1)).saturating_pow(earlier.min(16) as u32);

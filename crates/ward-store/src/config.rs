@@ -9,11 +9,7 @@ use ward_model::TenantId;
 use crate::db::{self, Param, Where, bind_params, on_pool};
 use crate::error::{Result, StoreError};
 use crate::identity::tenant_of;
-use crate::response::name_enum;
 use crate::{Page, TenantStore};
-use std::fmt;
-use std::str::FromStr;
-use ward_model::UnknownName;
 
 /// Which key → JSON table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -48,9 +44,9 @@ pub struct ConfigEntry {
     pub updated_at: DateTime<Utc>,
 }
 
-name_enum!(
+ward_model::name_enum!(
     /// How much an asset matters.
-    Criticality, "criticality", {
+    Criticality, "criticality" {
         /// Lab, test.
         Low = "low",
         /// Ordinary.

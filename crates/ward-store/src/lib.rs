@@ -1,6 +1,7 @@
 //! Ward's state store port: everything Ward keeps besides the durable log — identity (users,
 //! sessions, API keys, devices), alerts and incidents (links, comments, timeline, labels),
-//! response records (actions, approvals, playbooks and their runs, policies), configuration
+//! response state (actions, approvals, playbooks, durable playbook runs with an append-only
+//! step journal, policies, the global kill switch), configuration
 //! (connectors, notifications, settings, assets), the dead-letter list and a hash-chained,
 //! append-only audit log.
 //!
@@ -53,10 +54,7 @@ pub use identity::{
 };
 pub use incident_ops::{Comment, Label, TimelineEntry};
 pub use incidents::{IncidentFilter, IncidentPatch, IncidentSort, SortField, SortOrder};
-pub use playbooks::{NewPlaybookRun, Playbook, PlaybookRun, Policy, RunStatus, RunStep, StepStatus};
-pub use response::{
-    ActionFilter, ActionRecord, ActionStatus, Approval, ApprovalDecision, ApprovalStatus, NewAction,
-};
+pub use playbooks::{Playbook, Policy};
 pub use tenants::Tenant;
 
 /// One page of a listing, with the cursor of the next page (`None` on the last page).

@@ -1,233 +1,139 @@
-//! Response records: actions (one per decision and action kind, so retries are idempotent) and
-//! the approvals that gate them.
-
-use std::fmt;
-use std::str::FromStr;
+//! Response state: actions (keyed by their deterministic id, so a retried decision never acts
+//! twice), the approvals that gate them, durable playbook runs with their append-only step
+//! journal, and installation-wide settings (the kill switch). The records are
+//! `ward_model::response`'s, shared with the response engine and the API.
+//!
+//! Per-tenant reads and writes go through [`TenantStore`]; the scans the responder's background
+//! loops need across tenants (active actions for the reconciler, pending approvals for expiry,
+//! running playbooks for resumption) and the global settings are on [`Store`].
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use ward_model::{TenantId, UnknownName};
+use ward_model::response::{
+    ActionKind, ActionRecord, ActionStatus, ApprovalRecord, ApprovalStatus, PlaybookRun, RunStatus,
+    StepRecord,
+};
 
 use crate::db::{self, Param, Where, bind_params, on_pool};
 use crate::error::{Result, StoreError};
 use crate::identity::tenant_of;
-use crate::{Page, TenantStore};
+use crate::{Store, TenantStore};
 
-/// Defines a snake_case string enum with `as_str`, `Display` and `FromStr`.
-macro_rules! name_enum {
-    ($(#[$m:meta])* $name:ident, $what:literal, { $($(#[$vm:meta])* $v:ident = $s:literal),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($(#[$vm])* $v),+ }
-
-        impl $name {
-            /// Every value.
-            pub const ALL: &'static [$name] = &[$(Self::$v),+];
-
-            /// The snake_case name used in JSON and SQL.
-            pub fn as_str(self) -> &'static str {
-                match self { $(Self::$v => $s),+ }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = UnknownName;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Self::ALL.iter().copied().find(|v| v.as_str() == s).ok_or_else(|| UnknownName {
-                    what: $what,
-                    value: s.to_owned(),
-                    expected: concat!($($s, " "),+),
-                })
-            }
-        }
-    };
-}
-pub(crate) use name_enum;
-
-name_enum!(
-    /// Where a response action is.
-    ActionStatus, "action status", {
-        /// Decided, not started.
-        Pending = "pending",
-        /// Waiting for a human approval.
-        AwaitingApproval = "awaiting_approval",
-        /// Approved, not started.
-        Approved = "approved",
-        /// Being executed.
-        Running = "running",
-        /// Done and verified.
-        Succeeded = "succeeded",
-        /// Failed (see `error`).
-        Failed = "failed",
-        /// Refused by policy or a human.
-        Denied = "denied",
-        /// Undone by its inverse.
-        RolledBack = "rolled_back",
-        /// Its TTL ran out (and it was undone, if it had run).
-        Expired = "expired",
-        /// Cancelled before it ran.
-        Cancelled = "cancelled",
-    }
-);
-
-name_enum!(
-    /// Where an approval request is.
-    ApprovalStatus, "approval status", {
-        /// Waiting for a decision.
-        Pending = "pending",
-        /// Approved.
-        Approved = "approved",
-        /// Rejected.
-        Rejected = "rejected",
-        /// Not decided in time.
-        Expired = "expired",
-    }
-);
-
-/// A human's answer to an approval request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ApprovalDecision {
-    /// Go ahead.
-    Approve,
-    /// Do not.
-    Reject,
-}
-
-/// A response action.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ActionRecord {
-    /// Random id.
-    pub id: String,
-    /// Owner.
-    pub tenant: TenantId,
-    /// The decision that asked for it (with `action`, its idempotency key).
-    pub decision_id: String,
-    /// The incident it responds to.
-    pub incident_id: Option<String>,
-    /// Action kind (`block_ip`, `disable_user`, …).
-    pub action: String,
-    /// What it acts on.
-    pub target: String,
-    /// Connector parameters.
-    pub params: serde_json::Value,
-    /// Status.
-    pub status: ActionStatus,
-    /// Simulated only.
-    pub dry_run: bool,
-    /// Connector output (and what is needed to undo it).
-    pub result: serde_json::Value,
-    /// Last error.
-    pub error: Option<String>,
-    /// When it should be undone.
-    pub expires_at: Option<DateTime<Utc>>,
-    /// Creation time.
-    pub created_at: DateTime<Utc>,
-    /// Last change.
-    pub updated_at: DateTime<Utc>,
-}
-
-/// What to create an action with.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct NewAction {
-    /// The deciding decision's id.
-    pub decision_id: String,
-    /// The incident.
-    pub incident_id: Option<String>,
-    /// Action kind.
-    pub action: String,
-    /// Target.
-    pub target: String,
-    /// Parameters.
-    pub params: serde_json::Value,
-    /// Initial status.
-    pub status: ActionStatus,
-    /// Simulated only.
-    pub dry_run: bool,
-    /// When it should be undone.
-    pub expires_at: Option<DateTime<Utc>>,
-}
-
-/// Which actions to list.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct ActionFilter {
-    /// Only this status.
-    pub status: Option<ActionStatus>,
-    /// Only for this incident.
-    pub incident_id: Option<String>,
-    /// Only of this decision.
-    pub decision_id: Option<String>,
-}
-
-/// A request for a human to allow an action.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Approval {
-    /// Random id.
-    pub id: String,
-    /// Owner.
-    pub tenant: TenantId,
-    /// The action it gates.
-    pub action_id: String,
-    /// Status.
-    pub status: ApprovalStatus,
-    /// Who (or what policy) asked.
-    pub requested_by: String,
-    /// When.
-    pub requested_at: DateTime<Utc>,
-    /// Undecided requests expire at this time.
-    pub expires_at: DateTime<Utc>,
-    /// Who decided.
-    pub decided_by: Option<String>,
-    /// When.
-    pub decided_at: Option<DateTime<Utc>>,
-    /// Why.
-    pub reason: Option<String>,
-}
-
-const ACTION_COLS: &str = "id, tenant, decision_id, incident_id, action, target, params, status, dry_run, result, error, expires_at, created_at, updated_at";
+const ACTION_COLS: &str = "tenant, id, decision_id, incident_id, kind, target, mode, status, reason, requested_by, \
+     risk, ttl_secs, expires_at, attempts, state, policy_version, created_at, updated_at, verified_at";
 const APPROVAL_COLS: &str =
-    "id, tenant, action_id, status, requested_by, requested_at, expires_at, decided_by, decided_at, reason";
+    "tenant, id, action_id, status, requested_by, decided_by, reason, created_at, expires_at, decided_at";
+const RUN_COLS: &str =
+    "tenant, id, playbook, playbook_hash, incident_id, context, status, reason, created_at, updated_at";
+/// Largest free-text field (reasons, targets, ids) accepted.
+const MAX_FIELD: usize = 4096;
+/// Largest JSON document (executor state, run context, step output) accepted.
+const MAX_JSON: usize = 1 << 20;
 
 #[derive(sqlx::FromRow)]
 struct ActionRow {
-    id: String,
     tenant: String,
+    id: String,
     decision_id: String,
     incident_id: Option<String>,
-    action: String,
+    kind: String,
     target: String,
-    params: String,
+    mode: String,
     status: String,
-    dry_run: bool,
-    result: String,
-    error: Option<String>,
+    reason: String,
+    requested_by: String,
+    risk: String,
+    ttl_secs: Option<i64>,
     expires_at: Option<i64>,
+    attempts: i64,
+    state: String,
+    policy_version: String,
+    created_at: i64,
+    updated_at: i64,
+    verified_at: Option<i64>,
+}
+
+impl ActionRow {
+    fn into_record(self) -> Result<ActionRecord> {
+        Ok(ActionRecord {
+            tenant: tenant_of(&self.tenant)?,
+            kind: db::parse_name("actions.kind", &self.kind)?,
+            mode: db::parse_name("actions.mode", &self.mode)?,
+            status: db::parse_name("actions.status", &self.status)?,
+            risk: db::parse_name("actions.risk", &self.risk)?,
+            state: db::from_json("actions.state", &self.state)?,
+            ttl_secs: self.ttl_secs.map(|s| u64::try_from(s).unwrap_or(0)),
+            attempts: u32::try_from(self.attempts).unwrap_or(u32::MAX),
+            id: self.id,
+            decision_id: self.decision_id,
+            incident_id: self.incident_id,
+            target: self.target,
+            reason: self.reason,
+            requested_by: self.requested_by,
+            policy_version: self.policy_version,
+            expires_at: db::opt_time(self.expires_at),
+            created_at: db::time(self.created_at),
+            updated_at: db::time(self.updated_at),
+            verified_at: db::opt_time(self.verified_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ApprovalRow {
+    tenant: String,
+    id: String,
+    action_id: String,
+    status: String,
+    requested_by: String,
+    decided_by: Option<String>,
+    reason: String,
+    created_at: i64,
+    expires_at: i64,
+    decided_at: Option<i64>,
+}
+
+impl ApprovalRow {
+    fn into_record(self) -> Result<ApprovalRecord> {
+        Ok(ApprovalRecord {
+            tenant: tenant_of(&self.tenant)?,
+            status: db::parse_name("approvals.status", &self.status)?,
+            id: self.id,
+            action_id: self.action_id,
+            requested_by: self.requested_by,
+            decided_by: self.decided_by,
+            reason: self.reason,
+            created_at: db::time(self.created_at),
+            expires_at: db::time(self.expires_at),
+            decided_at: db::opt_time(self.decided_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct RunRow {
+    tenant: String,
+    id: String,
+    playbook: String,
+    playbook_hash: String,
+    incident_id: String,
+    context: String,
+    status: String,
+    reason: String,
     created_at: i64,
     updated_at: i64,
 }
 
-impl ActionRow {
-    fn into_action(self) -> Result<ActionRecord> {
-        Ok(ActionRecord {
+impl RunRow {
+    fn into_record(self) -> Result<PlaybookRun> {
+        Ok(PlaybookRun {
             tenant: tenant_of(&self.tenant)?,
-            params: db::from_json("actions.params", &self.params)?,
-            status: db::parse_name("actions.status", &self.status)?,
-            result: db::from_json("actions.result", &self.result)?,
+            status: db::parse_name("playbook_runs.status", &self.status)?,
+            context: db::from_json("playbook_runs.context", &self.context)?,
             id: self.id,
-            decision_id: self.decision_id,
+            playbook: self.playbook,
+            playbook_hash: self.playbook_hash,
             incident_id: self.incident_id,
-            action: self.action,
-            target: self.target,
-            dry_run: self.dry_run,
-            error: self.error,
-            expires_at: db::opt_time(self.expires_at),
+            reason: self.reason,
             created_at: db::time(self.created_at),
             updated_at: db::time(self.updated_at),
         })
@@ -235,211 +141,331 @@ impl ActionRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct ApprovalRow {
-    id: String,
-    tenant: String,
-    action_id: String,
-    status: String,
-    requested_by: String,
-    requested_at: i64,
-    expires_at: i64,
-    decided_by: Option<String>,
-    decided_at: Option<i64>,
-    reason: Option<String>,
+struct StepRow {
+    run_id: String,
+    step: String,
+    state: String,
+    attempt: i64,
+    output: String,
+    at: i64,
 }
 
-impl ApprovalRow {
-    fn into_approval(self) -> Result<Approval> {
-        Ok(Approval {
-            tenant: tenant_of(&self.tenant)?,
-            status: db::parse_name("approvals.status", &self.status)?,
-            id: self.id,
-            action_id: self.action_id,
-            requested_by: self.requested_by,
-            requested_at: db::time(self.requested_at),
-            expires_at: db::time(self.expires_at),
-            decided_by: self.decided_by,
-            decided_at: db::opt_time(self.decided_at),
-            reason: self.reason,
+impl StepRow {
+    fn into_record(self) -> Result<StepRecord> {
+        Ok(StepRecord {
+            state: db::parse_name("playbook_journal.state", &self.state)?,
+            output: db::from_json("playbook_journal.output", &self.output)?,
+            attempt: u32::try_from(self.attempt).unwrap_or(u32::MAX),
+            run_id: self.run_id,
+            step: self.step,
+            at: db::time(self.at),
         })
     }
 }
 
-fn check_short(field: &str, v: &str) -> Result<()> {
-    if v.is_empty() || v.len() > 256 {
-        return Err(StoreError::invalid(field, "must be 1-256 bytes"));
+/// Rejects empty or oversized identifiers and texts.
+fn check_text(field: &str, v: &str, allow_empty: bool) -> Result<()> {
+    if (!allow_empty && v.is_empty()) || v.len() > MAX_FIELD {
+        let range = if allow_empty { "0" } else { "1" };
+        return Err(StoreError::invalid(field, format!("must be {range}-{MAX_FIELD} bytes")));
     }
     Ok(())
 }
 
+/// JSON text of `v`, refusing documents over [`MAX_JSON`].
+fn json_text(field: &str, v: &serde_json::Value) -> Result<String> {
+    let text = db::to_json(v)?;
+    if text.len() > MAX_JSON {
+        return Err(StoreError::invalid(field, format!("longer than {MAX_JSON} bytes of JSON")));
+    }
+    Ok(text)
+}
+
+fn to_i64(field: &str, v: u64) -> Result<i64> {
+    i64::try_from(v).map_err(|_| StoreError::invalid(field, "out of range"))
+}
+
 impl TenantStore {
-    /// Creates the action of `(decision_id, action)`, or returns the one already created for
-    /// that key (`false` in the second element) — so a retried decision never acts twice.
-    pub async fn create_action(&self, new: &NewAction) -> Result<(ActionRecord, bool)> {
-        check_short("decision_id", &new.decision_id)?;
-        check_short("action", &new.action)?;
-        check_short("target", &new.target)?;
-        let (id, now) = (db::new_id()?, db::micros(db::now()));
-        let n = on_pool!(self.pool(), p => {
-            sqlx::query(
-                "INSERT INTO actions (tenant, id, decision_id, incident_id, action, target, params, status, dry_run, result, \
-                 expires_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) \
-                 ON CONFLICT (tenant, decision_id, action) DO NOTHING")
-                .bind(self.t()).bind(&id).bind(&new.decision_id).bind(&new.incident_id).bind(&new.action)
-                .bind(&new.target).bind(db::to_json(&new.params)?).bind(new.status.as_str()).bind(new.dry_run)
-                .bind("null").bind(new.expires_at.map(db::micros)).bind(now)
-                .execute(p).await?.rows_affected()
-        });
-        let row: ActionRow = on_pool!(self.pool(), p => {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT {ACTION_COLS} FROM actions WHERE tenant = $1 AND decision_id = $2 AND action = $3")))
-                .bind(self.t()).bind(&new.decision_id).bind(&new.action).fetch_one(p).await?
-        });
-        Ok((row.into_action()?, n > 0))
+    /// Refuses a record of another tenant (the handle's tenant is the only one it may write).
+    fn own(&self, what: &str, tenant: &ward_model::TenantId) -> Result<()> {
+        if tenant != self.tenant_id() {
+            return Err(StoreError::invalid(
+                what,
+                format!("record of tenant `{tenant}` written through tenant `{}`", self.tenant_id()),
+            ));
+        }
+        Ok(())
     }
 
-    /// The action with `id`.
-    pub async fn action(&self, id: &str) -> Result<ActionRecord> {
+    fn check_action(&self, a: &ActionRecord) -> Result<()> {
+        self.own("action tenant", &a.tenant)?;
+        for (field, v) in [("action id", &a.id), ("decision_id", &a.decision_id), ("target", &a.target)] {
+            check_text(field, v, false)?;
+        }
+        for (field, v) in
+            [("reason", &a.reason), ("requested_by", &a.requested_by), ("policy_version", &a.policy_version)]
+        {
+            check_text(field, v, true)?;
+        }
+        Ok(())
+    }
+
+    /// Inserts `action` unless an action with its id exists. Returns the stored action and
+    /// whether it was new — a retried decision gets the first record back and never acts twice.
+    pub async fn insert_action(&self, a: &ActionRecord) -> Result<(ActionRecord, bool)> {
+        self.check_action(a)?;
+        let state = json_text("state", &a.state)?;
+        let ttl = a.ttl_secs.map(|s| to_i64("ttl_secs", s)).transpose()?;
+        let n = on_pool!(self.pool(), p => {
+            sqlx::query(
+                "INSERT INTO actions (tenant, id, decision_id, incident_id, kind, target, mode, status, reason, \
+                 requested_by, risk, ttl_secs, expires_at, attempts, state, policy_version, created_at, updated_at, \
+                 verified_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
+                 ON CONFLICT DO NOTHING")
+                .bind(self.t()).bind(&a.id).bind(&a.decision_id).bind(&a.incident_id).bind(a.kind.as_str())
+                .bind(&a.target).bind(a.mode.as_str()).bind(a.status.as_str()).bind(&a.reason)
+                .bind(&a.requested_by).bind(a.risk.as_str()).bind(ttl).bind(a.expires_at.map(db::micros))
+                .bind(i64::from(a.attempts)).bind(&state).bind(&a.policy_version).bind(db::micros(a.created_at))
+                .bind(db::micros(a.updated_at)).bind(a.verified_at.map(db::micros))
+                .execute(p).await?.rows_affected()
+        });
+        let stored = match self.action(&a.id).await? {
+            Some(stored) => stored,
+            // The conflict was on (decision_id, kind) under another id.
+            None => {
+                return Err(StoreError::conflict(format!(
+                    "decision `{}` already has a `{}` action under another id",
+                    a.decision_id, a.kind
+                )));
+            }
+        };
+        Ok((stored, n > 0))
+    }
+
+    /// Replaces every mutable field of an existing action (status, reason, attempts, executor
+    /// state, expiry, verification time). Not found when the action does not exist here.
+    pub async fn update_action(&self, a: &ActionRecord) -> Result<()> {
+        self.check_action(a)?;
+        let state = json_text("state", &a.state)?;
+        let ttl = a.ttl_secs.map(|s| to_i64("ttl_secs", s)).transpose()?;
+        let n = on_pool!(self.pool(), p => {
+            sqlx::query(
+                "UPDATE actions SET incident_id = $3, target = $4, mode = $5, status = $6, reason = $7, \
+                 requested_by = $8, risk = $9, ttl_secs = $10, expires_at = $11, attempts = $12, state = $13, \
+                 policy_version = $14, updated_at = $15, verified_at = $16 WHERE tenant = $1 AND id = $2")
+                .bind(self.t()).bind(&a.id).bind(&a.incident_id).bind(&a.target).bind(a.mode.as_str())
+                .bind(a.status.as_str()).bind(&a.reason).bind(&a.requested_by).bind(a.risk.as_str()).bind(ttl)
+                .bind(a.expires_at.map(db::micros)).bind(i64::from(a.attempts)).bind(&state)
+                .bind(&a.policy_version).bind(db::micros(a.updated_at)).bind(a.verified_at.map(db::micros))
+                .execute(p).await?.rows_affected()
+        });
+        if n == 0 { Err(StoreError::not_found("action", &a.id)) } else { Ok(()) }
+    }
+
+    /// The action with `id`, if it exists in this tenant.
+    pub async fn action(&self, id: &str) -> Result<Option<ActionRecord>> {
         let row: Option<ActionRow> = on_pool!(self.pool(), p => {
             sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {ACTION_COLS} FROM actions WHERE tenant = $1 AND id = $2")))
                 .bind(self.t()).bind(id).fetch_optional(p).await?
         });
-        row.ok_or_else(|| StoreError::not_found("action", id))?.into_action()
+        row.map(ActionRow::into_record).transpose()
     }
 
-    /// Actions matching `filter`, newest first.
-    pub async fn list_actions(
+    /// Actions, newest first, only those with one of `statuses` unless it is empty.
+    pub async fn list_actions(&self, statuses: &[ActionStatus]) -> Result<Vec<ActionRecord>> {
+        self.select_actions(None, statuses).await
+    }
+
+    /// Actions of `kind` on `target`, newest first, only with one of `statuses` unless it is
+    /// empty — how the responder counts a repeat offender's earlier blocks (indexed).
+    pub async fn list_actions_on(
         &self,
-        filter: &ActionFilter,
-        cursor: Option<&str>,
-        limit: u32,
-    ) -> Result<Page<ActionRecord>> {
+        kind: ActionKind,
+        target: &str,
+        statuses: &[ActionStatus],
+    ) -> Result<Vec<ActionRecord>> {
+        self.select_actions(Some((kind, target)), statuses).await
+    }
+
+    async fn select_actions(
+        &self,
+        on: Option<(ActionKind, &str)>,
+        statuses: &[ActionStatus],
+    ) -> Result<Vec<ActionRecord>> {
         let mut w = Where::tenant("tenant", self.t());
-        if let Some(s) = filter.status {
-            w.push("status = {}", Param::Text(s.as_str().to_owned()));
+        if let Some((kind, target)) = on {
+            w.push("kind = {}", Param::Text(kind.as_str().to_owned()));
+            w.push("target = {}", Param::Text(target.to_owned()));
         }
-        if let Some(i) = &filter.incident_id {
-            w.push("incident_id = {}", Param::Text(i.clone()));
+        if !statuses.is_empty() {
+            let phs: Vec<String> =
+                statuses.iter().map(|s| w.next(Param::Text(s.as_str().to_owned()))).collect();
+            w.raw(format!("status IN ({})", phs.join(", ")));
         }
-        if let Some(d) = &filter.decision_id {
-            w.push("decision_id = {}", Param::Text(d.clone()));
-        }
-        if let Some(c) = cursor {
-            let (at, id): (i64, String) = db::decode_cursor(c)?;
-            let (a, b, i) = (w.next(Param::I64(at)), w.next(Param::I64(at)), w.next(Param::Text(id)));
-            w.raw(format!("(created_at < {a} OR (created_at = {b} AND id < {i}))"));
-        }
-        let limit = db::clamp_limit(limit);
-        let lim = w.next(Param::I64(limit + 1));
-        let sql = format!(
-            "SELECT {ACTION_COLS} FROM actions {} ORDER BY created_at DESC, id DESC LIMIT {lim}",
-            w.sql()
-        );
+        let sql = format!("SELECT {ACTION_COLS} FROM actions {} ORDER BY created_at DESC, id", w.sql());
         let rows: Vec<ActionRow> = on_pool!(self.pool(), p => {
             bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), w.params).fetch_all(p).await?
         });
-        let mut items = rows.into_iter().map(ActionRow::into_action).collect::<Result<Vec<_>>>()?;
-        let next_cursor = if items.len() as i64 > limit {
-            items.truncate(limit as usize);
-            items.last().map(|a| db::encode_cursor(&(db::micros(a.created_at), &a.id))).transpose()?
-        } else {
-            None
-        };
-        Ok(Page { items, next_cursor })
+        rows.into_iter().map(ActionRow::into_record).collect()
     }
 
-    /// Sets an action's status, result and error.
-    pub async fn update_action(
-        &self,
-        id: &str,
-        status: ActionStatus,
-        result: &serde_json::Value,
-        error: Option<&str>,
-    ) -> Result<ActionRecord> {
-        let n = on_pool!(self.pool(), p => {
-            sqlx::query("UPDATE actions SET status = $3, result = $4, error = $5, updated_at = $6 WHERE tenant = $1 AND id = $2")
-                .bind(self.t()).bind(id).bind(status.as_str()).bind(db::to_json(result)?).bind(error)
-                .bind(db::micros(db::now())).execute(p).await?.rows_affected()
-        });
-        if n == 0 {
-            return Err(StoreError::not_found("action", id));
+    /// Inserts or replaces an approval (one per action). Its action must exist in this tenant.
+    pub async fn put_approval(&self, a: &ApprovalRecord) -> Result<()> {
+        self.own("approval tenant", &a.tenant)?;
+        check_text("approval id", &a.id, false)?;
+        check_text("requested_by", &a.requested_by, true)?;
+        check_text("reason", &a.reason, true)?;
+        if self.action(&a.action_id).await?.is_none() {
+            return Err(StoreError::not_found("action", &a.action_id));
         }
-        self.action(id).await
-    }
-
-    /// Asks for approval of an action, pending until `expires_at`.
-    pub async fn create_approval(
-        &self,
-        action_id: &str,
-        requested_by: &str,
-        expires_at: DateTime<Utc>,
-    ) -> Result<Approval> {
-        self.action(action_id).await?;
-        check_short("requested_by", requested_by)?;
-        let (id, now) = (db::new_id()?, db::micros(db::now()));
         on_pool!(self.pool(), p => {
             sqlx::query(
-                "INSERT INTO approvals (tenant, id, action_id, status, requested_by, requested_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                .bind(self.t()).bind(&id).bind(action_id).bind(ApprovalStatus::Pending.as_str()).bind(requested_by)
-                .bind(now).bind(db::micros(expires_at)).execute(p).await?;
+                "INSERT INTO approvals (tenant, id, action_id, status, requested_by, decided_by, reason, created_at, \
+                 expires_at, decided_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                 ON CONFLICT (tenant, id) DO UPDATE SET action_id = excluded.action_id, status = excluded.status, \
+                 requested_by = excluded.requested_by, decided_by = excluded.decided_by, reason = excluded.reason, \
+                 expires_at = excluded.expires_at, decided_at = excluded.decided_at")
+                .bind(self.t()).bind(&a.id).bind(&a.action_id).bind(a.status.as_str()).bind(&a.requested_by)
+                .bind(&a.decided_by).bind(&a.reason).bind(db::micros(a.created_at)).bind(db::micros(a.expires_at))
+                .bind(a.decided_at.map(db::micros))
+                .execute(p).await?;
         });
-        self.approval(&id).await
+        Ok(())
     }
 
-    /// The approval with `id`.
-    pub async fn approval(&self, id: &str) -> Result<Approval> {
+    /// The approval with `id`, if it exists in this tenant.
+    pub async fn approval(&self, id: &str) -> Result<Option<ApprovalRecord>> {
         let row: Option<ApprovalRow> = on_pool!(self.pool(), p => {
             sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {APPROVAL_COLS} FROM approvals WHERE tenant = $1 AND id = $2")))
                 .bind(self.t()).bind(id).fetch_optional(p).await?
         });
-        row.ok_or_else(|| StoreError::not_found("approval", id))?.into_approval()
+        row.map(ApprovalRow::into_record).transpose()
     }
 
     /// Approvals, newest first, optionally only those with `status`.
-    pub async fn list_approvals(&self, status: Option<ApprovalStatus>) -> Result<Vec<Approval>> {
+    pub async fn list_approvals(&self, status: Option<ApprovalStatus>) -> Result<Vec<ApprovalRecord>> {
         let rows: Vec<ApprovalRow> = on_pool!(self.pool(), p => {
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT {APPROVAL_COLS} FROM approvals WHERE tenant = $1 AND ($2 = '' OR status = $2) ORDER BY requested_at DESC, id")))
+                "SELECT {APPROVAL_COLS} FROM approvals WHERE tenant = $1 AND ($2 = '' OR status = $2) \
+                 ORDER BY created_at DESC, id")))
                 .bind(self.t()).bind(status.map(|s| s.as_str()).unwrap_or("")).fetch_all(p).await?
         });
-        rows.into_iter().map(ApprovalRow::into_approval).collect()
+        rows.into_iter().map(ApprovalRow::into_record).collect()
     }
 
-    /// Decides a pending approval. Conflict when already decided or expired (an expired
-    /// request is marked `expired` on the way).
-    pub async fn decide_approval(
-        &self,
-        id: &str,
-        decision: ApprovalDecision,
-        decided_by: &str,
-        reason: Option<&str>,
-    ) -> Result<Approval> {
-        check_short("decided_by", decided_by)?;
-        let now = db::micros(db::now());
-        let status = match decision {
-            ApprovalDecision::Approve => ApprovalStatus::Approved,
-            ApprovalDecision::Reject => ApprovalStatus::Rejected,
-        };
-        let n = on_pool!(self.pool(), p => {
-            sqlx::query("UPDATE approvals SET status = $3, decided_by = $4, decided_at = $5, reason = $6 \
-                         WHERE tenant = $1 AND id = $2 AND status = 'pending' AND expires_at > $5")
-                .bind(self.t()).bind(id).bind(status.as_str()).bind(decided_by).bind(now).bind(reason)
-                .execute(p).await?.rows_affected()
-        });
-        if n == 0 {
-            self.expire_approvals(db::time(now)).await?;
-            let cur = self.approval(id).await?;
-            return Err(StoreError::conflict(format!("approval `{id}` is {}, not pending", cur.status)));
+    /// Inserts or replaces a playbook run.
+    pub async fn put_run(&self, r: &PlaybookRun) -> Result<()> {
+        self.own("run tenant", &r.tenant)?;
+        for (field, v) in [("run id", &r.id), ("playbook", &r.playbook), ("incident_id", &r.incident_id)] {
+            check_text(field, v, false)?;
         }
-        self.approval(id).await
+        check_text("playbook_hash", &r.playbook_hash, true)?;
+        check_text("reason", &r.reason, true)?;
+        let context = json_text("context", &r.context)?;
+        on_pool!(self.pool(), p => {
+            sqlx::query(
+                "INSERT INTO playbook_runs (tenant, id, playbook, playbook_hash, incident_id, context, status, reason, \
+                 created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                 ON CONFLICT (tenant, id) DO UPDATE SET playbook = excluded.playbook, \
+                 playbook_hash = excluded.playbook_hash, incident_id = excluded.incident_id, \
+                 context = excluded.context, status = excluded.status, reason = excluded.reason, \
+                 updated_at = excluded.updated_at")
+                .bind(self.t()).bind(&r.id).bind(&r.playbook).bind(&r.playbook_hash).bind(&r.incident_id)
+                .bind(&context).bind(r.status.as_str()).bind(&r.reason).bind(db::micros(r.created_at))
+                .bind(db::micros(r.updated_at))
+                .execute(p).await?;
+        });
+        Ok(())
     }
 
-    /// Marks pending approvals whose time ran out as `expired`; returns how many.
-    pub async fn expire_approvals(&self, now: DateTime<Utc>) -> Result<u64> {
+    /// The playbook run with `id`, if it exists in this tenant.
+    pub async fn run(&self, id: &str) -> Result<Option<PlaybookRun>> {
+        let row: Option<RunRow> = on_pool!(self.pool(), p => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {RUN_COLS} FROM playbook_runs WHERE tenant = $1 AND id = $2")))
+                .bind(self.t()).bind(id).fetch_optional(p).await?
+        });
+        row.map(RunRow::into_record).transpose()
+    }
+
+    /// Appends one line to a run's journal. The journal table refuses updates and deletes, so
+    /// what a run did can only grow.
+    pub async fn journal_append(&self, s: &StepRecord) -> Result<()> {
+        check_text("run id", &s.run_id, false)?;
+        check_text("step", &s.step, false)?;
+        let output = json_text("output", &s.output)?;
+        on_pool!(self.pool(), p => {
+            sqlx::query(
+                "INSERT INTO playbook_journal (tenant, run_id, step, state, attempt, output, at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(self.t()).bind(&s.run_id).bind(&s.step).bind(s.state.as_str()).bind(i64::from(s.attempt))
+                .bind(&output).bind(db::micros(s.at))
+                .execute(p).await?;
+        });
+        Ok(())
+    }
+
+    /// A run's journal in append order (empty for an unknown run).
+    pub async fn journal(&self, run_id: &str) -> Result<Vec<StepRecord>> {
+        let rows: Vec<StepRow> = on_pool!(self.pool(), p => {
+            sqlx::query_as(
+                "SELECT run_id, step, state, attempt, output, at FROM playbook_journal \
+                 WHERE tenant = $1 AND run_id = $2 ORDER BY seq")
+                .bind(self.t()).bind(run_id).fetch_all(p).await?
+        });
+        rows.into_iter().map(StepRow::into_record).collect()
+    }
+}
+
+impl Store {
+    /// Actions of every tenant whose effect is in place (`executed`, `verified`): what the
+    /// reconciler re-checks and the TTL loop expires.
+    pub async fn active_actions(&self) -> Result<Vec<ActionRecord>> {
+        let rows: Vec<ActionRow> = on_pool!(self.pool(), p => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {ACTION_COLS} FROM actions WHERE status IN ($1, $2) ORDER BY tenant, created_at, id")))
+                .bind(ActionStatus::Executed.as_str()).bind(ActionStatus::Verified.as_str()).fetch_all(p).await?
+        });
+        rows.into_iter().map(ActionRow::into_record).collect()
+    }
+
+    /// Pending approvals of every tenant, for expiry.
+    pub async fn pending_approvals(&self) -> Result<Vec<ApprovalRecord>> {
+        let rows: Vec<ApprovalRow> = on_pool!(self.pool(), p => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {APPROVAL_COLS} FROM approvals WHERE status = $1 ORDER BY tenant, expires_at, id")))
+                .bind(ApprovalStatus::Pending.as_str()).fetch_all(p).await?
+        });
+        rows.into_iter().map(ApprovalRow::into_record).collect()
+    }
+
+    /// Playbook runs of every tenant with `status` (`running` ones are resumed after a restart).
+    pub async fn runs_with_status(&self, status: RunStatus) -> Result<Vec<PlaybookRun>> {
+        let rows: Vec<RunRow> = on_pool!(self.pool(), p => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {RUN_COLS} FROM playbook_runs WHERE status = $1 ORDER BY tenant, created_at, id")))
+                .bind(status.as_str()).fetch_all(p).await?
+        });
+        rows.into_iter().map(RunRow::into_record).collect()
+    }
+
+    /// An installation-wide setting (e.g. `respond.kill_switch`).
+    pub async fn global_setting(&self, key: &str) -> Result<Option<String>> {
         Ok(on_pool!(self.pool(), p => {
-            sqlx::query("UPDATE approvals SET status = 'expired' WHERE tenant = $1 AND status = 'pending' AND expires_at <= $2")
-                .bind(self.t()).bind(db::micros(now)).execute(p).await?.rows_affected()
+            sqlx::query_scalar("SELECT value FROM global_settings WHERE key = $1").bind(key).fetch_optional(p).await?
         }))
+    }
+
+    /// Sets an installation-wide setting.
+    pub async fn set_global_setting(&self, key: &str, value: &str) -> Result<()> {
+        check_text("setting key", key, false)?;
+        check_text("setting value", value, true)?;
+        let now: DateTime<Utc> = db::now();
+        on_pool!(self.pool(), p => {
+            sqlx::query(
+                "INSERT INTO global_settings (key, value, updated_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at")
+                .bind(key).bind(value).bind(db::micros(now)).execute(p).await?;
+        });
+        Ok(())
     }
 }

@@ -2,6 +2,7 @@
 //! whether its absence is a failure (under `CI=true`) or a skip.
 
 pub mod netns;
+pub mod pg;
 
 use std::path::PathBuf;
 

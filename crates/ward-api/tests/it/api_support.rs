@@ -3,7 +3,6 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use axum::Router;
 use axum::body::Body;
@@ -117,18 +116,10 @@ pub struct ApiHarness {
     pg: bool,
 }
 
-fn pg_url() -> String {
-    std::env::var("WARD_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
-}
+use ward_testkit::pg::url as pg_url;
 
 fn unique_schema() -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!("ward_api_t{}_{}_{}", std::process::id(), nanos, N.fetch_add(1, Ordering::Relaxed))
+    ward_testkit::pg::unique_schema("ward_api_t")
 }
 
 impl ApiHarness {

@@ -93,12 +93,6 @@ pub fn harness(config: RespondConfig, executors: Executors) -> Harness {
     harness_with_clock(config, executors, Arc::new(SystemClock))
 }
 
-pub fn harness_on(repo: Arc<MemoryRepo>, config: RespondConfig, executors: Executors) -> Harness {
-    let responder =
-        Arc::new(Responder::new(config, policies(), repo.clone(), executors, Arc::new(SystemClock)));
-    Harness { repo, responder }
-}
-
 pub fn harness_with_clock(config: RespondConfig, executors: Executors, clock: Arc<dyn Clock>) -> Harness {
     let repo = Arc::new(MemoryRepo::new());
     let responder = Arc::new(Responder::new(config, policies(), repo.clone(), executors, clock));

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod approvals;
+mod backends;
 mod common;
 mod connectors;
 mod fusion;
@@ -11,4 +12,5 @@ mod local;
 mod nftables;
 mod playbooks;
 mod policy;
+mod repo_conformance;
 mod store;

@@ -4,15 +4,14 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ward_respond::model::{RunStatus, StepState};
 use ward_respond::playbook::{Playbook, PlaybookRunner};
-use ward_respond::{
-    ActionKind, ActionStatus, ApprovalStatus, MemoryRepo, Mode, ResponseRepo, RiskClass, Role,
-};
+use ward_respond::{ActionKind, ActionStatus, ApprovalStatus, Mode, ResponseRepo, RiskClass, Role};
 
-use crate::common::{Fake, config, decoy_band_alerts, executors, harness, harness_on, incident, tenant};
+use crate::backends::{Backing, Kind};
+use crate::common::{Fake, config, decoy_band_alerts, executors, harness, incident, tenant};
 
 const BRUTE: &str = r#"
 name: ssh-brute-force
@@ -149,42 +148,51 @@ steps:
 "#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn restart_in_the_middle_of_100_runs_loses_none_and_repeats_no_completed_step() {
-    let block = Fake::slow(ActionKind::BlockIp, Duration::from_millis(15));
-    let notify = Fake::slow(ActionKind::Notify, Duration::from_millis(15));
-    let decoy = Fake::slow(ActionKind::LaunchDecoy, Duration::from_millis(15));
+async fn restart_in_the_middle_of_100_runs_loses_none_and_repeats_no_completed_step_sqlite() {
+    restart_in_the_middle_of_100_runs(Kind::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restart_in_the_middle_of_100_runs_loses_none_and_repeats_no_completed_step_postgres() {
+    restart_in_the_middle_of_100_runs(Kind::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restart_in_the_middle_of_100_runs_loses_none_and_repeats_no_completed_step_memory() {
+    restart_in_the_middle_of_100_runs(Kind::Memory).await;
+}
+
+/// 100 concurrent runs of a four-step playbook; every run task is killed once about half of the
+/// 400 steps completed; a new responder and runner over a freshly opened store (a restarted
+/// process) resume the unfinished runs. No run is lost and no completed step runs again.
+async fn restart_in_the_middle_of_100_runs(kind: Kind) {
+    let Some(mut backing) = Backing::new(kind).await else { return };
+    let block = Fake::slow(ActionKind::BlockIp, Duration::from_millis(25));
+    let notify = Fake::slow(ActionKind::Notify, Duration::from_millis(25));
+    let decoy = Fake::slow(ActionKind::LaunchDecoy, Duration::from_millis(25));
     let world = || executors(&[block.clone(), notify.clone(), decoy.clone()]);
-    let repo = Arc::new(MemoryRepo::new());
-    let first = harness_on(repo.clone(), config(Mode::Autonomous), world());
+    let repo = backing.open().await;
     let runner = Arc::new(PlaybookRunner::new(
-        first.responder.clone(),
+        responder_on(repo.clone(), world()),
         vec![Playbook::parse("d.yml", DURABLE).unwrap()],
     ));
-    let mut handles = Vec::new();
     let mut run_ids = Vec::new();
     for i in 0..100u32 {
         let inc = incident(&format!("inc-{i}"), &format!("198.18.1.{}", i + 1));
-        let run = runner.create_run("durable", &inc, &[]).await.unwrap();
-        run_ids.push(run.id.clone());
-        let runner = runner.clone();
-        handles.push(tokio::spawn(async move { runner.drive(&tenant(), &run.id).await }));
+        run_ids.push(runner.create_run("durable", &inc, &[]).await.unwrap().id);
     }
-    // Let about half of the 400 steps finish, then "crash": every run task dies mid-flight.
-    loop {
-        let mut done = 0;
-        for id in &run_ids {
-            done += repo
-                .journal(&tenant(), id)
-                .await
-                .unwrap()
-                .iter()
-                .filter(|s| s.state == StepState::Completed)
-                .count();
-        }
-        if done >= 200 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
+    let handles: Vec<_> = run_ids
+        .iter()
+        .map(|id| {
+            let (runner, id) = (runner.clone(), id.clone());
+            tokio::spawn(async move { runner.drive(&tenant(), &id).await })
+        })
+        .collect();
+    // Let about half of the 300 executions happen, then "crash": every run task dies mid-flight.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while block.total() + notify.total() + decoy.total() < 150 {
+        assert!(Instant::now() < deadline, "the runs did not progress");
+        tokio::time::sleep(Duration::from_millis(1)).await;
     }
     for h in &handles {
         h.abort();
@@ -206,16 +214,18 @@ async fn restart_in_the_middle_of_100_runs_loses_none_and_repeats_no_completed_s
     let unfinished_before = repo.runs_with_status(RunStatus::Running).await.unwrap().len();
     assert!(unfinished_before > 0, "the crash must interrupt some runs");
 
-    // Restart: a new responder and runner over the same store and the same world.
-    let second = harness_on(repo.clone(), config(Mode::Autonomous), world());
+    // Restart: a new responder and runner over the reopened store and the same world.
+    drop(repo);
+    let repo = backing.open().await;
     let runner = Arc::new(PlaybookRunner::new(
-        second.responder.clone(),
+        responder_on(repo.clone(), world()),
         vec![Playbook::parse("d.yml", DURABLE).unwrap()],
     ));
     let unfinished = runner.unfinished().await.unwrap();
     assert_eq!(unfinished.len(), unfinished_before);
     let t = tenant();
-    let resumed = futures::future::join_all(unfinished.iter().map(|r| runner.drive(&t, &r.id))).await;
+    let resume = futures::future::join_all(unfinished.iter().map(|r| runner.drive(&t, &r.id)));
+    let resumed = tokio::time::timeout(Duration::from_secs(120), resume).await.expect("resumed runs finish");
     assert!(
         resumed.iter().all(|r| r.as_ref().is_ok_and(|r| r.status == RunStatus::Completed)),
         "{resumed:?}"
@@ -237,5 +247,23 @@ async fn restart_in_the_middle_of_100_runs_loses_none_and_repeats_no_completed_s
         assert_eq!(count, 1, "{step}: completed before the crash, executed {count} times in total");
     }
     assert_eq!(block.active.lock().unwrap().len(), 100);
-    eprintln!("restart test: {} runs interrupted, {} completed steps kept", unfinished_before, before.len());
+    eprintln!(
+        "restart test ({kind:?}): {} runs interrupted, {} completed steps kept",
+        unfinished_before,
+        before.len()
+    );
+    backing.cleanup().await;
+}
+
+fn responder_on(
+    repo: Arc<dyn ResponseRepo>,
+    world: ward_respond::exec::Executors,
+) -> Arc<ward_respond::Responder> {
+    Arc::new(ward_respond::Responder::new(
+        config(Mode::Autonomous),
+        crate::common::policies(),
+        repo,
+        world,
+        Arc::new(ward_respond::SystemClock),
+    ))
 }

@@ -16,7 +16,7 @@ async fn state_persists_and_audit_goes_into_the_chain() {
     let open = || async {
         let store = ward_store::Store::for_data_dir(dir.path()).await.unwrap();
         store.ensure_tenant(&tenant()).await.unwrap();
-        let repo = StoreRepo::open(&dir.path().join("respond/state.json"), store.clone()).unwrap();
+        let repo = StoreRepo::new(store.clone());
         let responder = Responder::new(
             config(Mode::Autonomous),
             policies(),

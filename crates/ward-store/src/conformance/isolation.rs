@@ -5,10 +5,12 @@ use chrono::{Duration, Utc};
 use ward_model::{IncidentStatus, Severity};
 
 use super::{alert, assert_not_found, at, incident, tenant};
+use ward_model::response::{ActionStatus, ApprovalStatus, RunStatus, StepState};
+
+use super::{action_record, approval_record, run_record, step_record};
 use crate::{
-    ActionFilter, ActionStatus, AlertFilter, ApprovalDecision, AuditFilter, ConfigTable, Criticality,
-    DeadLetterFilter, IncidentFilter, IncidentPatch, IncidentSort, NewAction, NewApiKey, NewAsset,
-    NewAuditRecord, NewPlaybookRun, Role, RunStatus, RunStep, StepStatus, Store, StoreError,
+    AlertFilter, AuditFilter, ConfigTable, Criticality, DeadLetterFilter, IncidentFilter, IncidentPatch,
+    IncidentSort, NewApiKey, NewAsset, NewAuditRecord, Role, Store, StoreError,
 };
 
 /// Everything tenant A created, by id.
@@ -40,41 +42,14 @@ async fn populate_a(store: &Store) -> Created {
     let session = a.create_session(&user.id, Utc::now() + Duration::hours(1)).await.expect("session");
     let key = a.create_api_key(&NewApiKey { name: "k".to_owned(), ..Default::default() }).await.expect("key");
     a.create_device("dev-a", "sensor", b"secret").await.expect("device");
-    let (action, _) = a
-        .create_action(&NewAction {
-            decision_id: "da".to_owned(),
-            incident_id: Some("ia1".to_owned()),
-            action: "block_ip".to_owned(),
-            target: "10.0.0.1".to_owned(),
-            params: serde_json::json!({}),
-            status: ActionStatus::AwaitingApproval,
-            dry_run: false,
-            expires_at: None,
-        })
-        .await
-        .expect("action");
-    let approval =
-        a.create_approval(&action.id, "policy", Utc::now() + Duration::hours(1)).await.expect("approval");
+    let action = action_record(&t, "act-a", "da", ActionStatus::PendingApproval);
+    a.insert_action(&action).await.expect("action");
+    let approval = approval_record(&t, &action.id, ApprovalStatus::Pending);
+    a.put_approval(&approval).await.expect("approval");
     let playbook = a.create_playbook("pb", "steps: []", true).await.expect("playbook");
-    let run = a
-        .create_run(&NewPlaybookRun {
-            playbook_id: playbook.id.clone(),
-            incident_id: None,
-            context: serde_json::json!({}),
-        })
-        .await
-        .expect("run");
-    let step = RunStep {
-        run_id: run.id.clone(),
-        step: 0,
-        name: "s".to_owned(),
-        status: StepStatus::Running,
-        output: serde_json::Value::Null,
-        error: None,
-        started_at: at(0),
-        finished_at: None,
-    };
-    a.record_step(&step).await.expect("step");
+    let run = run_record(&t, "run-a", RunStatus::Running);
+    a.put_run(&run).await.expect("run");
+    a.journal_append(&step_record(&run.id, "s", StepState::Started)).await.expect("step");
     a.put_policy("pol", "allow", "ana").await.expect("policy");
     for table in [ConfigTable::Connectors, ConfigTable::Notifications, ConfigTable::Settings] {
         a.put_config(table, "k", &serde_json::json!(1)).await.expect("config");
@@ -121,11 +96,11 @@ pub async fn tenant_b_cannot_touch_tenant_a(store: &Store) {
     assert_not_found(b.user(&c.user).await, "user");
     assert_not_found(b.api_key(&c.key).await, "api key");
     assert_not_found(b.device("dev-a").await, "device");
-    assert_not_found(b.action(&c.action).await, "action");
-    assert_not_found(b.approval(&c.approval).await, "approval");
+    assert!(b.action(&c.action).await.expect("action").is_none());
+    assert!(b.approval(&c.approval).await.expect("approval").is_none());
     assert_not_found(b.playbook(&c.playbook).await, "playbook");
-    assert_not_found(b.run(&c.run).await, "run");
-    assert_not_found(b.list_steps(&c.run).await, "steps");
+    assert!(b.run(&c.run).await.expect("run").is_none());
+    assert!(b.journal(&c.run).await.expect("journal").is_empty());
     assert_not_found(b.policy("pol", None).await, "policy");
     assert_not_found(b.asset("db").await, "asset");
     assert!(b.alert_incident("aa1").await.expect("link").is_none());
@@ -153,10 +128,9 @@ pub async fn tenant_b_cannot_touch_tenant_a(store: &Store) {
     assert!(b.list_sessions(&c.user).await.expect("sessions").is_empty());
     assert!(b.list_api_keys().await.expect("keys").is_empty());
     assert!(b.list_devices().await.expect("devices").is_empty());
-    assert!(b.list_actions(&ActionFilter::default(), None, 100).await.expect("actions").items.is_empty());
+    assert!(b.list_actions(&[]).await.expect("actions").is_empty());
     assert!(b.list_approvals(None).await.expect("approvals").is_empty());
     assert!(b.list_playbooks().await.expect("playbooks").is_empty());
-    assert!(b.list_runs(None).await.expect("runs").is_empty());
     assert!(b.list_policies().await.expect("policies").is_empty());
     assert!(b.policy_history("pol").await.expect("history").is_empty());
     assert!(b.list_assets().await.expect("assets").is_empty());
@@ -191,29 +165,29 @@ pub async fn tenant_b_cannot_touch_tenant_a(store: &Store) {
     assert_not_found(b.revoke_session(&c.session).await, "revoke session");
     assert_not_found(b.revoke_api_key(&c.key).await, "revoke key");
     assert_not_found(b.set_device_disabled("dev-a", true).await, "disable device");
-    assert_not_found(
-        b.update_action(&c.action, ActionStatus::Cancelled, &serde_json::Value::Null, None).await,
-        "action",
+    let t_a = tenant("tenant-a");
+    let t_b = tenant("tenant-b");
+    let mut hijack = action_record(&t_b, &c.action, "da", ActionStatus::Cancelled);
+    assert_not_found(b.update_action(&hijack).await, "update A's action");
+    hijack.tenant = t_a.clone();
+    assert!(
+        matches!(b.update_action(&hijack).await, Err(StoreError::Invalid { .. })),
+        "writing A's action through B"
     );
-    assert_not_found(b.create_approval(&c.action, "eve", Utc::now()).await, "approval for A's action");
-    assert_not_found(b.decide_approval(&c.approval, ApprovalDecision::Approve, "eve", None).await, "decide");
+    assert!(matches!(b.insert_action(&hijack).await, Err(StoreError::Invalid { .. })), "writing into A");
+    assert_not_found(
+        b.put_approval(&approval_record(&t_b, &c.action, ApprovalStatus::Approved)).await,
+        "approval for A's action",
+    );
+    assert!(
+        matches!(
+            b.put_run(&run_record(&t_a, &c.run, RunStatus::Failed)).await,
+            Err(StoreError::Invalid { .. })
+        ),
+        "writing A's run through B"
+    );
     assert_not_found(b.update_playbook(&c.playbook, "x", false).await, "update playbook");
     assert_not_found(b.delete_playbook(&c.playbook).await, "delete playbook");
-    let run =
-        NewPlaybookRun { playbook_id: c.playbook.clone(), incident_id: None, context: serde_json::json!({}) };
-    assert_not_found(b.create_run(&run).await, "run of A's playbook");
-    assert_not_found(b.update_run(&c.run, RunStatus::Cancelled, &serde_json::json!({})).await, "update run");
-    let step = RunStep {
-        run_id: c.run.clone(),
-        step: 5,
-        name: "evil".to_owned(),
-        status: StepStatus::Succeeded,
-        output: serde_json::Value::Null,
-        error: None,
-        started_at: at(0),
-        finished_at: None,
-    };
-    assert_not_found(b.record_step(&step).await, "journal of A's run");
     for table in [ConfigTable::Connectors, ConfigTable::Notifications, ConfigTable::Settings] {
         assert_not_found(b.delete_config(table, "k").await, "delete config");
     }
@@ -227,7 +201,8 @@ pub async fn tenant_b_cannot_touch_tenant_a(store: &Store) {
     );
 
     // B may reuse A's ids and names for its own records without touching A's.
-    let t_b = tenant("tenant-b");
+    b.put_run(&run_record(&t_b, &c.run, RunStatus::Failed)).await.expect("same run id in B");
+    b.journal_append(&step_record(&c.run, "evil", StepState::Completed)).await.expect("B's journal");
     b.insert_alerts(&[alert(&t_b, "aa1", 0, Severity::Low, "10.9.9.9")]).await.expect("same id in B");
     b.upsert_incident(&incident(&t_b, "ia1", "10.9.9.9", 0, Severity::Low, 0.1)).await.expect("same id in B");
     b.create_user("ana", Role::Viewer, None).await.expect("same name in B");
@@ -251,10 +226,13 @@ pub async fn tenant_b_cannot_touch_tenant_a(store: &Store) {
     assert_eq!(a.user(&c.user).await.expect("user").role, Role::Admin);
     assert!(!a.device("dev-a").await.expect("device").disabled);
     assert!(a.api_key(&c.key).await.expect("key").revoked_at.is_none());
-    assert_eq!(a.action(&c.action).await.expect("action").status, ActionStatus::AwaitingApproval);
-    assert_eq!(a.approval(&c.approval).await.expect("approval").status, crate::ApprovalStatus::Pending);
+    let a_action = a.action(&c.action).await.expect("action").expect("A's action");
+    assert_eq!(a_action.status, ActionStatus::PendingApproval);
+    let a_approval = a.approval(&c.approval).await.expect("approval").expect("A's approval");
+    assert_eq!(a_approval.status, ApprovalStatus::Pending);
     assert!(a.playbook(&c.playbook).await.expect("playbook").enabled);
-    assert_eq!(a.list_steps(&c.run).await.expect("steps").len(), 1);
+    assert_eq!(a.run(&c.run).await.expect("run").expect("A's run").status, RunStatus::Running);
+    assert_eq!(a.journal(&c.run).await.expect("journal").len(), 1);
     assert_eq!(a.asset("db").await.expect("asset").criticality, Criticality::High);
     assert_eq!(
         a.config(ConfigTable::Settings, "k").await.expect("config").map(|e| e.value),

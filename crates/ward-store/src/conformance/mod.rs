@@ -11,6 +11,7 @@ mod identity;
 mod incidents;
 mod isolation;
 mod records;
+mod response;
 
 pub use audit::{
     audit_appends_serialize_under_concurrency, audit_chain_verifies_and_detects_tampering,
@@ -23,9 +24,17 @@ pub use incidents::{
     merge_and_split_move_alerts, upsert_keeps_analyst_changes,
 };
 pub use isolation::tenant_b_cannot_touch_tenant_a;
-pub use records::{actions_and_approvals, config_assets_and_deadletter, playbooks_runs_and_policies};
+pub use records::{config_assets_and_deadletter, playbooks_and_policies};
+pub use response::{
+    actions_are_idempotent_and_updated_whole, approvals_gate_existing_actions,
+    runs_journal_and_global_settings,
+};
 
 use chrono::{DateTime, TimeZone as _, Utc};
+use ward_model::response::{
+    ActionKind, ActionRecord, ActionStatus, ApprovalRecord, ApprovalStatus, ExecMode, PlaybookRun, RiskClass,
+    RunStatus, StepRecord, StepState,
+};
 use ward_model::{AlertRecord, Entities, Incident, IncidentStatus, Severity, SignalKind, TenantId};
 
 use crate::Store;
@@ -54,8 +63,10 @@ macro_rules! conformance_suite {
             incident_filters_and_sorting_paginate,
             users_sessions_and_devices,
             api_keys_resolve_until_revoked_or_expired,
-            actions_and_approvals,
-            playbooks_runs_and_policies,
+            actions_are_idempotent_and_updated_whole,
+            approvals_gate_existing_actions,
+            runs_journal_and_global_settings,
+            playbooks_and_policies,
             config_assets_and_deadletter,
             audit_chain_verifies_and_detects_tampering,
             audit_prune_keeps_chain_verifiable,
@@ -142,6 +153,80 @@ pub(crate) fn incident(
         last_seen: at(secs),
         created_at: at(secs),
         updated_at: at(secs),
+    }
+}
+
+/// A `block_ip` action of `tenant` for decision `decision`, created at `at(0)`.
+pub(crate) fn action_record(
+    tenant: &TenantId,
+    id: &str,
+    decision: &str,
+    status: ActionStatus,
+) -> ActionRecord {
+    ActionRecord {
+        id: id.to_owned(),
+        tenant: tenant.clone(),
+        decision_id: decision.to_owned(),
+        incident_id: Some("inc-1".to_owned()),
+        kind: ActionKind::BlockIp,
+        target: "203.0.113.7".to_owned(),
+        mode: ExecMode::Real,
+        status,
+        reason: "policy allows".to_owned(),
+        requested_by: "policy".to_owned(),
+        risk: RiskClass::High,
+        ttl_secs: Some(600),
+        expires_at: None,
+        attempts: 0,
+        state: serde_json::json!({}),
+        policy_version: "v1@abc".to_owned(),
+        created_at: at(0),
+        updated_at: at(0),
+        verified_at: None,
+    }
+}
+
+/// The approval request (same id as its action) gating `action_id`.
+pub(crate) fn approval_record(tenant: &TenantId, action_id: &str, status: ApprovalStatus) -> ApprovalRecord {
+    ApprovalRecord {
+        id: action_id.to_owned(),
+        tenant: tenant.clone(),
+        action_id: action_id.to_owned(),
+        status,
+        requested_by: "policy".to_owned(),
+        decided_by: None,
+        reason: "critical asset".to_owned(),
+        created_at: at(0),
+        expires_at: at(3600),
+        decided_at: None,
+    }
+}
+
+/// A run of playbook `contain` on incident `inc-1`.
+pub(crate) fn run_record(tenant: &TenantId, id: &str, status: RunStatus) -> PlaybookRun {
+    PlaybookRun {
+        id: id.to_owned(),
+        tenant: tenant.clone(),
+        playbook: "contain".to_owned(),
+        playbook_hash: "h1".to_owned(),
+        incident_id: "inc-1".to_owned(),
+        context: serde_json::json!({"source.ip": "203.0.113.7"}),
+        status,
+        reason: String::new(),
+        created_at: at(0),
+        updated_at: at(0),
+    }
+}
+
+/// One journal line of `run_id`.
+pub(crate) fn step_record(run_id: &str, step: &str, state: StepState) -> StepRecord {
+    StepRecord {
+        run_id: run_id.to_owned(),
+        step: step.to_owned(),
+        state,
+        attempt: 1,
+        output: serde_json::json!({"step": step, "state": state.as_str()}),
+        at: at(1),
     }
 }
 

@@ -5,25 +5,14 @@
 //! When no server answers the tests print "skipping: …" and pass, except under `CI=true`
 //! where they fail: CI must start PostgreSQL.
 
-use std::sync::atomic::{AtomicU32, Ordering};
-
 use ward_model::TenantId;
 use ward_store::conformance::Harness;
 use ward_store::{Backend, Store, StoreError};
 
-fn url() -> String {
-    std::env::var("WARD_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
-}
+use ward_testkit::pg::url;
 
-/// A schema name unique to this process and call.
 fn unique_schema() -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!("ward_t{}_{}_{}", std::process::id(), nanos, N.fetch_add(1, Ordering::Relaxed))
+    ward_testkit::pg::unique_schema("ward_t")
 }
 
 /// Opens a store in a fresh schema; `None` (skip) when unreachable, panics under `CI=true`.

@@ -101,7 +101,7 @@ pub(crate) fn policies_dir(config: &Config) -> Option<PathBuf> {
     config.respond.policies.clone().or_else(|| Some(PathBuf::from("policies")).filter(|p| p.is_dir()))
 }
 
-/// The responder over the data directory's state and the store's audit chain.
+/// The responder over the state store of `config`/`data_dir` (response state and audit).
 pub(crate) async fn open_responder(
     config: &Config,
     data_dir: &Path,
@@ -109,24 +109,20 @@ pub(crate) async fn open_responder(
 ) -> Result<Arc<Responder>> {
     let store = crate::cmd::state::open_store(config, data_dir).await?;
     store.ensure_tenant(tenant).await.context("creating the tenant")?;
-    responder_over(config, data_dir, store)
+    responder_over(config, store)
 }
 
-/// The responder over `store` (the one `ward serve` already opened) and the data directory's
-/// response state.
+/// The responder over `store` (the one `ward serve` already opened), which keeps its state and
+/// audit.
 ///
 /// # Errors
-/// Unreadable policies or response state.
-pub(crate) fn responder_over(
-    config: &Config,
-    data_dir: &Path,
-    store: ward_store::Store,
-) -> Result<Arc<Responder>> {
+/// Unreadable policies.
+pub(crate) fn responder_over(config: &Config, store: ward_store::Store) -> Result<Arc<Responder>> {
     let policies = match policies_dir(config) {
         Some(dir) => PolicySet::load_dir(&dir)?,
         None => PolicySet::builtin()?,
     };
-    let repo = StoreRepo::open(&data_dir.join("respond").join("state.json"), store)?;
+    let repo = StoreRepo::new(store);
     let executors =
         ward_respond::executors_from_config(&config.respond, Arc::new(ward_respond::LogDecoySink));
     Ok(Arc::new(Responder::new(

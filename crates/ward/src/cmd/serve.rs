@@ -45,7 +45,7 @@ async fn serve(addr: SocketAddr, config: &Config, data_dir: &Path) -> Result<Out
         );
     }
     let hub = ward_api::stream::StreamHub::new(1024);
-    let responder = super::actions::responder_over(config, data_dir, platform.store.clone())?;
+    let responder = super::actions::responder_over(config, platform.store.clone())?;
     let api = platform.api_ports(hub.clone(), Arc::clone(&responder));
     let app =
         build_app_with(config, data_dir, Arc::clone(&log), Some(api), key, platform.dead_letters.clone())?;

@@ -198,3 +198,44 @@ async fn cowrie_bruteforce_is_blocked_in_a_namespace_and_rolled_back_over_the_ap
     let verify = ok_stdout(&ward(&["audit", "verify", "--data-dir", dir.path().to_str().unwrap()]));
     assert!(verify.starts_with("audit ok records="), "{verify}");
 }
+
+/// `ward serve` and the `ward killswitch|actions` commands on the same data directory share
+/// one response state (the store's tables): the kill switch set from the command line stops
+/// the running server's next action at once, and the action the server recorded is listed by
+/// the command line. No namespace needed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_and_a_running_server_share_response_state_through_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap().to_owned();
+    let responder = api_key(dir.path(), "responder");
+    let server = Server::start(dir.path());
+    let http = reqwest::Client::new();
+    let state = get(&http, format!("{}/api/killswitch", server.base), &responder).await;
+    assert_eq!(state["on"], false, "{state}");
+
+    let on = ok_stdout(&ward(&["killswitch", "on", "--data-dir", &data, "--tenant", "acme", "--json"]));
+    assert!(on.contains("\"on\""), "{on}");
+    let state = get(&http, format!("{}/api/killswitch", server.base), &responder).await;
+    assert_eq!(state["on"], true, "the server sees the switch the command line set: {state}");
+
+    let r = http
+        .post(format!("{}/api/actions", server.base))
+        .bearer_auth(&responder)
+        .json(&serde_json::json!({"kind": "block_ip", "target": "203.0.113.7", "dry_run": true}))
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let body: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap_or(Value::Null);
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["status"], "denied", "{body}");
+    assert!(body["reason"].as_str().unwrap_or_default().contains("kill switch"), "{body}");
+    let id = body["id"].as_str().unwrap().to_owned();
+
+    let listed = ok_stdout(&ward(&["actions", "list", "--data-dir", &data, "--tenant", "acme", "--json"]));
+    assert!(listed.contains(&id), "the command line lists the server's action {id}: {listed}");
+    let off = ok_stdout(&ward(&["killswitch", "off", "--data-dir", &data, "--tenant", "acme", "--json"]));
+    assert!(off.contains("\"off\""), "{off}");
+    let state = get(&http, format!("{}/api/killswitch", server.base), &responder).await;
+    assert_eq!(state["on"], false, "{state}");
+}
