@@ -164,6 +164,12 @@ impl Event {
                 fields.insert(path, v);
             }
         }
+        let timestamp = timestamp.ok_or(ModelError::Missing("@timestamp"))?;
+        Self::from_parts(timestamp, fields)
+    }
+
+    /// An event from its time and fields, checking the identity fields every event carries.
+    pub(crate) fn from_parts(timestamp: DateTime<Utc>, fields: Fields) -> Result<Self, ModelError> {
         let id = fields
             .get("ward.event_id")
             .and_then(FieldValue::as_str)
@@ -175,7 +181,6 @@ impl Event {
                 return Err(ModelError::Missing(required));
             }
         }
-        let timestamp = timestamp.ok_or(ModelError::Missing("@timestamp"))?;
         Ok(Self { timestamp, id, fields })
     }
 }

@@ -247,6 +247,29 @@ impl Fields {
         self.entries.is_empty()
     }
 
+    /// The entries in path order (for the binary codec).
+    pub(crate) fn entries(&self) -> &[(Box<str>, FieldValue)] {
+        &self.entries
+    }
+
+    /// Fields from entries that are usually already in path order (as the codec writes them);
+    /// anything else is sorted, and of repeated paths the last one wins, like `insert`.
+    pub(crate) fn from_entries(mut entries: Vec<(Box<str>, FieldValue)>) -> Self {
+        if !entries.windows(2).all(|w| cmp_path(&w[0].0, &w[1].0) == Ordering::Less) {
+            // Stable sort keeps input order among equal paths; keep the last of each run.
+            entries.sort_by(|a, b| cmp_path(&a.0, &b.0));
+            let mut out: Vec<(Box<str>, FieldValue)> = Vec::with_capacity(entries.len());
+            for e in entries {
+                match out.last_mut() {
+                    Some(last) if last.0 == e.0 => *last = e,
+                    _ => out.push(e),
+                }
+            }
+            entries = out;
+        }
+        Self { entries }
+    }
+
     /// Serializes the fields as nested objects (`{"source":{"ip":…}}`) into an open map.
     pub(crate) fn serialize_into<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
         serialize_level(&self.entries, 0, map)

@@ -4,6 +4,7 @@
 //! (ECS) field names, the tenant it belongs to, the decoder that produced it, a stable content
 //! hash as its id, and the original record kept verbatim.
 
+pub mod codec;
 mod event;
 mod field;
 mod ids;

@@ -1,4 +1,5 @@
-//! `normalize`: `raw_events` (RawEnvelope JSON) → decoded, enriched events on `enriched_events`.
+//! `normalize`: `raw_events` (RawEnvelope JSON) → decoded, enriched events on `enriched_events`
+//! (binary, `ward_model::codec`).
 //! Each envelope is decoded by the decoder its `source` names, with the tenant it carries and
 //! its receipt time as "now", so a replay decodes to the same events.
 
@@ -117,7 +118,6 @@ pub fn event_record(event: &Event) -> Record {
         Some(FieldValue::Str(s)) => s.to_string(),
         _ => event.str("host.name").unwrap_or(event.tenant()).to_owned(),
     };
-    // Serializing an event (strings, numbers, JSON values) cannot fail.
-    let payload = serde_json::to_vec(event).unwrap_or_default();
+    let payload = ward_model::codec::encode_event(event);
     Record { key: Some(key.into_bytes()), timestamp_ms: event.timestamp().timestamp_millis(), payload }
 }

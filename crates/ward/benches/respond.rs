@@ -16,6 +16,7 @@
 //! decision (action `created_at`) → verified. Afterwards every attacker address must be in the
 //! namespace's `blocked_v4` set. A refused request, a failed or missing block (after
 //! `WARD_BENCH_DRAIN_SECONDS`, default 60) panics: no figures are printed for a broken run.
+//! `WARD_BENCH_PARTITIONS` (default 1) sets the partitions of `raw_events` and `enriched_events`.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -123,7 +123,7 @@ async fn scan(log: &dyn Log, search: &Search, budget: usize) -> Result<EventPage
             at = last.offset + 1;
             for record in batch {
                 page.scanned += 1;
-                match serde_json::from_slice::<Event>(&record.payload) {
+                match ward_model::codec::decode_event(&record.payload) {
                     Ok(e) if search.matches(&e) => page.items.push(e),
                     Ok(_) => {}
                     Err(_) => page.unreadable += 1,

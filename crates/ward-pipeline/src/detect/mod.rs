@@ -73,7 +73,7 @@ impl Stage for Detect {
 
     async fn process(&mut self, batch: Batch<'_>, out: &mut Output) -> Result<(), StageError> {
         for record in batch.records {
-            let event: Event = match serde_json::from_slice(&record.payload) {
+            let event: Event = match ward_model::codec::decode_event(&record.payload) {
                 Ok(e) => e,
                 Err(e) => {
                     out.reject(DeadLetter {

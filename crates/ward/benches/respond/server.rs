@@ -195,6 +195,17 @@ netns = {ns:?}
 "#,
         policies = policies.display().to_string(),
     );
+    // `WARD_BENCH_PARTITIONS` (default 1): partitions of raw_events and enriched_events, so
+    // normalize and detect run one task per partition.
+    let partitions: u32 =
+        std::env::var("WARD_BENCH_PARTITIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
+    let config = if partitions > 1 {
+        format!(
+            "{config}\n[log.topics.raw_events]\npartitions = {partitions}\n\n[log.topics.enriched_events]\npartitions = {partitions}\n"
+        )
+    } else {
+        config
+    };
     let path = dir.join("ward.toml");
     std::fs::write(&path, config).expect("ward.toml is written");
     path.display().to_string()

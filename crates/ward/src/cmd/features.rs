@@ -253,7 +253,7 @@ async fn replay_topic(log: &dyn Log, topic: Topic, tenant: &TenantId, sink: &Sin
                 r.records += 1;
                 let decoded = match topic {
                     Topic::RawEvents => decode_raw(&record.payload, &mut decoders, &mut events),
-                    _ => serde_json::from_slice::<Event>(&record.payload)
+                    _ => ward_model::codec::decode_event(&record.payload)
                         .map(|e| events.push(e))
                         .map_err(Into::into),
                 };

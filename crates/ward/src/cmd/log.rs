@@ -25,8 +25,9 @@ struct Line<'a> {
     timestamp_ms: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     key: Option<std::borrow::Cow<'a, str>>,
-    /// The payload parsed as JSON, or `null` when it is not JSON (then `raw` holds it).
-    record: Option<&'a RawValue>,
+    /// The payload as JSON (binary events printed as JSON), or `null` when it is neither
+    /// (then `raw` holds it).
+    record: Option<Box<RawValue>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     raw: Option<std::borrow::Cow<'a, str>>,
 }
@@ -77,14 +78,22 @@ async fn print_partition(
 }
 
 fn line(r: &StoredRecord) -> Line<'_> {
-    let record = serde_json::from_slice::<&RawValue>(&r.payload).ok();
+    let record = if ward_model::codec::is_binary(&r.payload) {
+        // Events between stages are binary; print them as the JSON events they are.
+        ward_model::codec::decode_event(&r.payload)
+            .ok()
+            .and_then(|e| serde_json::to_string(&e).ok())
+            .and_then(|t| RawValue::from_string(t).ok())
+    } else {
+        serde_json::from_slice::<&RawValue>(&r.payload).ok().map(ToOwned::to_owned)
+    };
     Line {
         offset: r.offset,
         partition: r.partition,
         timestamp_ms: r.timestamp_ms,
         key: r.key.as_deref().map(String::from_utf8_lossy),
-        record,
         raw: record.is_none().then(|| String::from_utf8_lossy(&r.payload)),
+        record,
     }
 }
 
