@@ -47,7 +47,11 @@ pub trait ResponseRepo: Send + Sync {
         Ok(all.into_iter().filter(|a| a.kind == kind && a.target == target).collect())
     }
     /// Active (executed/verified) actions of every tenant, for the reconciler.
-    async fn active_actions(&self) -> RepoResult<Vec<ActionRecord>>;
+    async fn active_actions(&self) -> RepoResult<Vec<ActionRecord>> {
+        self.actions_with_status(&[ActionStatus::Executed, ActionStatus::Verified]).await
+    }
+    /// Actions of every tenant with one of `statuses` (the start-up sweep of interrupted ones).
+    async fn actions_with_status(&self, statuses: &[ActionStatus]) -> RepoResult<Vec<ActionRecord>>;
     /// Inserts or replaces an approval.
     async fn put_approval(&self, approval: &ApprovalRecord) -> RepoResult<()>;
     /// One approval.
@@ -151,8 +155,8 @@ impl ResponseRepo for MemoryRepo {
         out.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.id.cmp(&b.id)));
         Ok(out)
     }
-    async fn active_actions(&self) -> RepoResult<Vec<ActionRecord>> {
-        Ok(self.lock()?.actions.values().filter(|a| a.status.is_active()).cloned().collect())
+    async fn actions_with_status(&self, statuses: &[ActionStatus]) -> RepoResult<Vec<ActionRecord>> {
+        Ok(self.lock()?.actions.values().filter(|a| statuses.contains(&a.status)).cloned().collect())
     }
     async fn put_approval(&self, approval: &ApprovalRecord) -> RepoResult<()> {
         let mut t = self.lock()?;

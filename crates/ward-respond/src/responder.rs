@@ -167,6 +167,10 @@ pub struct ReconcileReport {
     pub failed: usize,
     /// Approvals that expired.
     pub approvals_expired: usize,
+    /// Actions a stopped process left `running`, completed by the start-up sweep.
+    pub resumed: usize,
+    /// Actions left `pending_approval` without their approval request, reopened at start-up.
+    pub approvals_reopened: usize,
 }
 
 /// The decision-and-response engine.
@@ -1107,9 +1111,55 @@ impl Responder {
         Ok(report)
     }
 
-    /// Runs [`Responder::reconcile`] every `every` until the task is aborted.
+    /// The start-up sweep: completes the actions a stopped process left `running` (executors
+    /// are idempotent per action, so an effect already in place is only verified) and reopens
+    /// the approval request of actions left `pending_approval` without one. Actions a playbook
+    /// requested are left to the playbook runner, which resumes its runs.
+    ///
+    /// # Errors
+    /// Store failure.
+    pub async fn resume_interrupted(&self) -> Result<ReconcileReport, RespondError> {
+        let mut report = ReconcileReport::default();
+        let left =
+            self.repo.actions_with_status(&[ActionStatus::Running, ActionStatus::PendingApproval]).await?;
+        for record in left.into_iter().filter(|r| !r.requested_by.starts_with("playbook:")) {
+            if record.status == ActionStatus::Running {
+                self.audit(
+                    &record.tenant,
+                    "responder",
+                    "action.resumed",
+                    &record.id,
+                    serde_json::json!({
+                        "action": record.kind, "target": record.target, "attempts": record.attempts,
+                    }),
+                )
+                .await?;
+                let done = self.resume_action(&record.tenant, &record.id, "resumed after a restart").await?;
+                tracing::info!(action = %record.kind, id = %record.id, status = %done.status, "interrupted action resumed");
+                report.resumed += 1;
+            } else if self.repo.approval(&record.tenant, &record.id).await?.is_none() {
+                self.open_approval(&record, "approval request reopened after a restart").await?;
+                report.approvals_reopened += 1;
+            }
+        }
+        Ok(report)
+    }
+
+    /// Runs [`Responder::resume_interrupted`] once, then [`Responder::reconcile`] every `every`
+    /// until the task is aborted.
     pub fn spawn_reconciler(self: Arc<Self>, every: Duration) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
+            match self.resume_interrupted().await {
+                Ok(r) if r.resumed + r.approvals_reopened > 0 => {
+                    tracing::warn!(
+                        resumed = r.resumed,
+                        approvals_reopened = r.approvals_reopened,
+                        "finished interrupted actions"
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "resuming interrupted actions failed"),
+            }
             let mut tick = tokio::time::interval(every);
             loop {
                 tick.tick().await;

@@ -59,8 +59,8 @@ impl ResponseRepo for StoreRepo {
             .await
             .map_err(err("listing actions"))
     }
-    async fn active_actions(&self) -> RepoResult<Vec<ActionRecord>> {
-        self.store.active_actions().await.map_err(err("listing active actions"))
+    async fn actions_with_status(&self, statuses: &[ActionStatus]) -> RepoResult<Vec<ActionRecord>> {
+        self.store.actions_with_status(statuses).await.map_err(err("listing actions by status"))
     }
     async fn put_approval(&self, approval: &ApprovalRecord) -> RepoResult<()> {
         self.store.tenant(&approval.tenant).put_approval(approval).await.map_err(err("writing approval"))

@@ -420,10 +420,21 @@ impl Store {
     /// Actions of every tenant whose effect is in place (`executed`, `verified`): what the
     /// reconciler re-checks and the TTL loop expires.
     pub async fn active_actions(&self) -> Result<Vec<ActionRecord>> {
+        self.actions_with_status(&[ActionStatus::Executed, ActionStatus::Verified]).await
+    }
+
+    /// Actions of every tenant with one of `statuses` (e.g. `running` ones a stopped process
+    /// left behind, resumed at start), oldest first.
+    pub async fn actions_with_status(&self, statuses: &[ActionStatus]) -> Result<Vec<ActionRecord>> {
+        if statuses.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut w = Where::default();
+        let phs: Vec<String> = statuses.iter().map(|s| w.next(Param::Text(s.as_str().to_owned()))).collect();
+        w.raw(format!("status IN ({})", phs.join(", ")));
+        let sql = format!("SELECT {ACTION_COLS} FROM actions {} ORDER BY tenant, created_at, id", w.sql());
         let rows: Vec<ActionRow> = on_pool!(self.pool(), p => {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT {ACTION_COLS} FROM actions WHERE status IN ($1, $2) ORDER BY tenant, created_at, id")))
-                .bind(ActionStatus::Executed.as_str()).bind(ActionStatus::Verified.as_str()).fetch_all(p).await?
+            bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), w.params).fetch_all(p).await?
         });
         rows.into_iter().map(ActionRow::into_record).collect()
     }

@@ -23,7 +23,7 @@ fn t(name: &str) -> TenantId {
     TenantId::new(name).unwrap()
 }
 
-fn action(tenant: &TenantId, id: &str, status: ActionStatus, created: i64) -> ActionRecord {
+pub(crate) fn action(tenant: &TenantId, id: &str, status: ActionStatus, created: i64) -> ActionRecord {
     ActionRecord {
         id: id.into(),
         tenant: tenant.clone(),

@@ -80,10 +80,15 @@ fn api_key(dir: &Path, role: &str) -> String {
     v["key"].as_str().unwrap().to_owned()
 }
 
-async fn get(http: &reqwest::Client, url: String, key: &str) -> Value {
-    let r = http.get(url).bearer_auth(key).send().await.unwrap();
+/// Sends an API request; its status and JSON body (`null` when the body is not JSON).
+async fn send(request: reqwest::RequestBuilder) -> (u16, Value) {
+    let r = request.send().await.unwrap();
     let status = r.status().as_u16();
-    let body: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap_or(Value::Null);
+    (status, serde_json::from_slice(&r.bytes().await.unwrap()).unwrap_or(Value::Null))
+}
+
+async fn get(http: &reqwest::Client, url: String, key: &str) -> Value {
+    let (status, body) = send(http.get(url).bearer_auth(key)).await;
     assert_eq!(status, 200, "{body}");
     body
 }
@@ -164,14 +169,8 @@ async fn cowrie_bruteforce_is_blocked_in_a_namespace_and_rolled_back_over_the_ap
     let mut rolled = Vec::new();
     for a in actions.iter().filter(|a| a["status"] == "verified") {
         let id = a["id"].as_str().unwrap();
-        let r = http
-            .post(format!("{}/api/actions/{id}/rollback", server.base))
-            .bearer_auth(&responder)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        let body: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap_or(Value::Null);
+        let url = format!("{}/api/actions/{id}/rollback", server.base);
+        let (status, body) = send(http.post(url).bearer_auth(&responder)).await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(body["status"], "rolled_back", "{body}");
         rolled.push(id.to_owned());
@@ -218,15 +217,9 @@ async fn the_cli_and_a_running_server_share_response_state_through_the_store() {
     let state = get(&http, format!("{}/api/killswitch", server.base), &responder).await;
     assert_eq!(state["on"], true, "the server sees the switch the command line set: {state}");
 
-    let r = http
-        .post(format!("{}/api/actions", server.base))
-        .bearer_auth(&responder)
-        .json(&serde_json::json!({"kind": "block_ip", "target": "203.0.113.7", "dry_run": true}))
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    let body: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap_or(Value::Null);
+    let order = serde_json::json!({"kind": "block_ip", "target": "203.0.113.7", "dry_run": true});
+    let (status, body) =
+        send(http.post(format!("{}/api/actions", server.base)).bearer_auth(&responder).json(&order)).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["status"], "denied", "{body}");
     assert!(body["reason"].as_str().unwrap_or_default().contains("kill switch"), "{body}");
