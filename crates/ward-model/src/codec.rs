@@ -23,10 +23,9 @@ const VERSION: u8 = 1;
 
 /// The binary form of `event`.
 pub fn encode_event(event: &Event) -> Vec<u8> {
-    let mut out = vec![MAGIC];
-    // Writing plain values into a Vec cannot fail.
-    postcard::to_io(&Wire(event), &mut out).map(|_| ()).unwrap_or_default();
-    out
+    // Writing plain values into a Vec cannot fail; were it to, `decode_event` would reject the
+    // bare magic byte and the record would be dead-lettered, not lost silently.
+    postcard::to_extend(&Wire(event), vec![MAGIC]).unwrap_or_else(|_| vec![MAGIC])
 }
 
 /// Whether `bytes` hold a binary event (rather than JSON).

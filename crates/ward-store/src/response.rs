@@ -417,12 +417,6 @@ impl TenantStore {
 }
 
 impl Store {
-    /// Actions of every tenant whose effect is in place (`executed`, `verified`): what the
-    /// reconciler re-checks and the TTL loop expires.
-    pub async fn active_actions(&self) -> Result<Vec<ActionRecord>> {
-        self.actions_with_status(&[ActionStatus::Executed, ActionStatus::Verified]).await
-    }
-
     /// Actions of every tenant with one of `statuses` (e.g. `running` ones a stopped process
     /// left behind, resumed at start), oldest first.
     pub async fn actions_with_status(&self, statuses: &[ActionStatus]) -> Result<Vec<ActionRecord>> {
